@@ -1,0 +1,214 @@
+"""A ResourceList as text: read it, load single items, and write it back with edits.
+
+`Document.read` decodes the input and scans its shape (`krmfn.yamlscan`). Items are loaded
+one at a time, only those the function needs (`Document.load`). The output is the input text
+with a few splices applied (`Document.write`): an item replaced, an item removed, an
+annotation inserted, new items and the results appended. Whatever no splice touches comes out
+byte for byte as it came in.
+
+A document whose root or `items` is in flow style (JSON, or `items: []` as kustomize sends
+generators) has no lines to splice between; it is rewritten once into block style first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from krmfn.yamlscan import InputError, Item, Shape, scan
+
+RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1")
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Splice:
+    """Replace text[start:end] with `text`."""
+
+    start: int
+    end: int
+    text: str
+
+
+def dump(obj: Any) -> str:
+    """Block-style YAML for a generated object, keys in the order they were built."""
+    text: str = yaml.dump(obj, Dumper=yaml.CSafeDumper, default_flow_style=False,
+                          sort_keys=False, allow_unicode=True, width=2**31 - 1)
+    return text
+
+
+def as_item(obj: Any, column: int) -> str:
+    """`obj` as a block sequence entry whose content starts at `column` (after "- ")."""
+    lines = dump(obj).splitlines(keepends=True)
+    pad = " " * column
+    return lines[0] + "".join(pad + line if line.strip() else line for line in lines[1:])
+
+
+def _quote(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Document:
+    """One ResourceList: its text, its shape, and the splices that make the output."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.shape: Shape = scan(text)
+        if self.shape.root_flow or self._entry_style("items") == "flow":
+            self.text = _to_block(text)
+            self.shape = scan(self.text)
+        self._check_header()
+
+    @classmethod
+    def read(cls, data: bytes) -> Document:
+        """Decode and scan raw input; raise InputError with a one-line reason."""
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError(f"input is {len(data)} bytes; the limit is {MAX_INPUT_BYTES}")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputError(f"input is not UTF-8: byte 0x{data[err.start]:02x} at offset "
+                             f"{err.start}") from None
+        if "\x00" in text:
+            raise InputError(f"input holds a NUL character at offset {text.index(chr(0))}")
+        return cls(text.removeprefix("\ufeff"))
+
+    def _entry_style(self, key: str) -> str | None:
+        entry = self.shape.entries.get(key)
+        return entry.style if entry is not None else None
+
+    def _check_header(self) -> None:
+        entries = self.shape.entries
+        kind = entries["kind"].value if "kind" in entries else None
+        version = entries["apiVersion"].value if "apiVersion" in entries else None
+        if kind != "ResourceList" or version not in RESOURCE_LIST_VERSIONS:
+            raise InputError(f"input is not a ResourceList: expected apiVersion "
+                             f"{RESOURCE_LIST_VERSIONS[0]} and kind ResourceList, found "
+                             f"{version or '(none)'} and {kind or '(none)'}")
+        items = entries.get("items")
+        if items is not None and items.style == "scalar" and items.value not in ("", "~",
+                                                                                "null", None):
+            raise InputError(f"items is not a list (found {items.value!r})")
+
+    @property
+    def items(self) -> list[Item]:
+        """The items, in input order."""
+        return self.shape.items
+
+    def load(self, item: Item) -> Any:
+        """Build one item's data (plain dicts and lists)."""
+        return _load(" " * item.column + self.text[item.start:item.end])
+
+    def function_config(self) -> Any:
+        """Build the functionConfig, or None when there is none."""
+        entry = self.shape.entries.get("functionConfig")
+        if entry is None or entry.style == "scalar":
+            return None
+        column = self.text.rfind("\n", 0, entry.value_start) + 1
+        indent = entry.value_start - column if entry.style == "block" else 0
+        return _load(" " * indent + self.text[entry.value_start:entry.end])
+
+    def replace(self, item: Item, obj: Any) -> Splice:
+        """The splice that puts `obj` where `item` is."""
+        return Splice(item.start, item.end, as_item(obj, item.column))
+
+    def remove(self, item: Item) -> Splice:
+        """The splice that takes `item` out, its "- " line included."""
+        dash = item.start - 1
+        while dash > 0 and self.text[dash] in " \t\r\n":
+            dash -= 1
+        start = item.start if self.text[dash] != "-" else self.text.rfind("\n", 0, dash) + 1
+        return Splice(start, item.end, "")
+
+    def annotate(self, item: Item, data: Any, key: str, value: str) -> Splice | None:
+        """The splice that sets one annotation of `item`, keeping the rest of its text.
+
+        `data` is the item as loaded. Returns None when the annotation already has that value.
+        """
+        if item.annotations.get(key) == value:
+            return None
+        pair = f"{key}: {_quote(value)}"
+        if key in item.annotation_spans:
+            start, end = item.annotation_spans[key]
+            return Splice(start, end, _quote(value))
+        where = item.annotations_map
+        if where is not None:
+            if where.flow:
+                sep = ", " if where.first_key >= 0 else ""
+                return Splice(where.start + 1, where.start + 1, pair + sep)
+            pad = " " * where.first_key_column
+            return Splice(where.end, where.end, f"{pad}{pair}\n")
+        meta = item.metadata
+        if meta is not None and "annotations" not in (data.get("metadata") or {}):
+            if meta.flow:
+                sep = ", " if meta.first_key >= 0 else ""
+                return Splice(meta.start + 1, meta.start + 1, f"annotations: {{{pair}}}{sep}")
+            if meta.first_key >= 0:
+                pad = " " * meta.first_key_column
+                return Splice(meta.end, meta.end, f"{pad}annotations:\n{pad}  {pair}\n")
+        # Any other shape (annotations: null, no metadata): rewrite this one item.
+        data = self.load(item)
+        metadata = data.setdefault("metadata", {}) or {}
+        data["metadata"] = metadata
+        metadata["annotations"] = {**(metadata.get("annotations") or {}), key: value}
+        return self.replace(item, data)
+
+    def write(self, splices: list[Splice], new_items: list[Any],
+              results: list[dict[str, Any]]) -> str:
+        """The output text: the splices applied, new items and results appended."""
+        text = self.text
+        splices = list(splices)
+        entries = self.shape.entries
+        tail: list[str] = []
+        if new_items:
+            column = self.shape.items_dash_column
+            block = "".join(" " * column + "- " + as_item(obj, column + 2) for obj in new_items)
+            if self.items:
+                end = self.items[-1].end
+                splices.append(Splice(end, end, _after_newline(text, end) + block))
+            else:
+                if "items" in entries:
+                    splices.append(self._drop_entry("items"))
+                tail.append("items:\n" + block)
+        if "results" in entries:
+            splices.append(self._drop_entry("results"))
+        if results:
+            tail.append(dump({"results": results}))
+        if tail:
+            end = self.shape.root_end
+            splices.append(Splice(end, end, _after_newline(text, end) + "".join(tail)))
+        out: list[str] = []
+        position = 0
+        for splice in sorted(splices, key=lambda s: (s.start, s.end)):
+            if splice.start < position:
+                raise AssertionError(f"overlapping splices at {splice.start}")
+            out.append(text[position:splice.start])
+            out.append(splice.text)
+            position = splice.end
+        out.append(text[position:])
+        return "".join(out)
+
+    def _drop_entry(self, key: str) -> Splice:
+        entry = self.shape.entries[key]
+        return Splice(entry.key_start, entry.end, "")
+
+
+def _after_newline(text: str, index: int) -> str:
+    return "" if index == 0 or text[index - 1] == "\n" else "\n"
+
+
+def _load(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=yaml.CSafeLoader)  # noqa: S506 - CSafeLoader is safe
+    except yaml.YAMLError as err:  # pragma: no cover - the whole document scanned cleanly
+        raise InputError(f"input is not valid YAML: {err}".replace("\n", " ")) from None
+
+
+def _to_block(text: str) -> str:
+    data = _load(text)
+    if isinstance(data, dict) and not data.get("items"):
+        data.pop("items", None)
+    return dump(data)

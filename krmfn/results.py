@@ -1,0 +1,159 @@
+"""Results: the problems a run reports, and the turning of validation errors into them.
+
+A `Result` is what the KRM functions specification calls a result: a message, a severity,
+the resource and the field it is about, and the file the resource came from. Validation
+errors from pydantic-core become results here, with messages that say what was expected and
+what was found, and with the field the user probably meant when a name is misspelled.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from krmfn.checks import show
+
+PATH_ANNOTATIONS = ("config.kubernetes.io/path", "internal.config.kubernetes.io/path")
+INDEX_ANNOTATIONS = ("config.kubernetes.io/index", "internal.config.kubernetes.io/index")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One entry of a ResourceList's `results`."""
+
+    message: str
+    severity: str = "error"
+    resource_ref: dict[str, str] | None = None
+    field_path: str | None = None
+    file: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as the KRM functions specification spells it."""
+        out: dict[str, Any] = {"message": self.message, "severity": self.severity}
+        if self.resource_ref:
+            out["resourceRef"] = self.resource_ref
+        if self.field_path:
+            out["field"] = {"path": self.field_path}
+        if self.file:
+            out["file"] = self.file
+        return out
+
+    def line(self) -> str:
+        """The result as one line of text, for stderr."""
+        where = []
+        if self.resource_ref:
+            ref = self.resource_ref
+            where.append("/".join(v for v in (ref.get("kind"), ref.get("namespace"),
+                                              ref.get("name")) if v))
+        if self.file:
+            where.append(f"file {self.file['path']}")
+        if self.field_path:
+            where.append(f"field {self.field_path}")
+        prefix = f"{self.severity}: " + (f"{', '.join(where)}: " if where else "")
+        return prefix + self.message.replace("\n", " ")
+
+
+def resource_ref(api_version: str | None, kind: str | None, name: str | None,
+                 namespace: str | None) -> dict[str, str]:
+    """A resourceRef with the fields that are known."""
+    ref = {"apiVersion": api_version, "kind": kind, "name": name, "namespace": namespace}
+    return {key: value for key, value in ref.items() if value}
+
+
+def file_ref(annotations: dict[str, str]) -> dict[str, Any] | None:
+    """The file a resource came from, read from its path and index annotations."""
+    path = next((annotations[k] for k in PATH_ANNOTATIONS if k in annotations), None)
+    if path is None:
+        return None
+    index = next((annotations[k] for k in INDEX_ANNOTATIONS if k in annotations), None)
+    return {"path": path, "index": int(index)} if index and index.isdigit() else {"path": path}
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`('spec', 'ports', 0, 'port')` as `spec.ports[0].port`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif "." in part or "/" in part or "[" in part:
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """A hint naming the closest of `choices`, or listing them when none is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "expected one of: " + ", ".join(sorted(choices))
+
+
+def _known_fields(schema: dict[str, Any], loc: tuple[Any, ...]) -> list[str]:
+    """Field names a frozen core schema allows at `loc` (for suggestions)."""
+    refs = {d["ref"]: d for d in schema.get("definitions", [])}
+    node: dict[str, Any] | None = schema.get("schema", schema)
+    parts = list(loc)
+    while node is not None:
+        kind = node.get("type")
+        if kind == "definition-ref":
+            node = refs.get(node["schema_ref"])
+        elif kind in ("function-after", "function-before", "function-wrap", "nullable",
+                      "default"):
+            node = node.get("schema")
+        elif not parts:
+            break
+        elif kind == "typed-dict":
+            field = node["fields"].get(parts.pop(0))
+            node = field["schema"] if field else None
+        elif kind == "list":
+            parts.pop(0)
+            node = node.get("items_schema")
+        elif kind == "dict":
+            parts.pop(0)
+            node = node.get("values_schema")
+        else:
+            node = None
+    if node is not None and node.get("type") == "typed-dict":
+        return list(node["fields"])
+    return []
+
+
+def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any],
+                    base: Result) -> list[Result]:
+    """Turn pydantic-core error details into results about the resource of `base`."""
+    results = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        kind = error["type"]
+        found = show(error.get("input"))
+        ctx = error.get("ctx") or {}
+        if kind == "krmfn":
+            message = error["msg"]
+            if ctx.get("field"):
+                loc = (*loc, *_split(ctx["field"]))
+        elif kind == "missing":
+            message = f"required field {loc[-1]!s} is missing"
+        elif kind == "extra_forbidden":
+            choices = _known_fields(schema, loc[:-1])
+            message = f"unknown field {loc[-1]!r}" + (f"; {did_you_mean(str(loc[-1]), choices)}"
+                                                     if choices else "")
+        elif kind in ("too_short", "string_too_short"):
+            message = f"expected at least {ctx.get('min_length')} " + (
+                "item" if kind == "too_short" else "character") + f"(s), found {found}"
+        else:
+            expected = str(error["msg"]).replace("Input should be ", "").replace(
+                "Input should have ", "")
+            message = f"expected {expected}, found {found}"
+        results.append(Result(message, base.severity, base.resource_ref, field_path(loc),
+                              base.file))
+    return results
+
+
+def _split(path: str) -> list[Any]:
+    """`ports[0].name` as ['ports', 0, 'name']; `[a.b/c]` as ['a.b/c']."""
+    return [int(bracket) if bracket.isdigit() else bracket or name
+            for bracket, name in re.findall(r"\[([^\]]*)\]|([^.\[\]]+)", path)]
