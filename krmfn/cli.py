@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("paths", nargs="+", metavar="PATH")
     render.add_argument("--config", metavar="FILE",
                         help="a functionConfig (SimpleMLServiceOptions or ConfigMap) file")
+    render.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option, e.g. --set pytorchExtraArgs=--disable-token-auth")
     commands.add_parser("schema", help="print the JSON schema of SimpleMLService")
     commands.add_parser("crd", help="print a CustomResourceDefinition for SimpleMLService")
     return parser
@@ -69,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             from krmfn.render import render  # noqa: PLC0415
 
-            output = render(args.paths, args.config)
+            output = render(args.paths, args.config, args.set)
         else:
             from krmfn.processor import process  # noqa: PLC0415
             from krmfn.resourcelist import Document  # noqa: PLC0415

@@ -12,6 +12,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from krmfn.results import did_you_mean
 from krmfn.schema import DEFAULT_DOWNLOADER_IMAGE
 
 LIST_OPTIONS = ("tensorflowExtraArgs", "pytorchExtraArgs")
@@ -47,7 +48,7 @@ def configmap_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[s
     known = LIST_OPTIONS + TEXT_OPTIONS
     for key, value in data.items():
         if key not in known:
-            problems.append((key, f"unknown option {key!r}; expected one of {', '.join(known)}"))
+            problems.append((key, f"unknown option {key!r}; {did_you_mean(key, list(known))}"))
         elif not isinstance(value, str):
             problems.append((key, f"expected a string, found {type(value).__name__}"))
         elif key in LIST_OPTIONS:

@@ -27,7 +27,6 @@ from krmfn.results import (
     INDEX_ANNOTATIONS,
     PATH_ANNOTATIONS,
     Result,
-    did_you_mean,
     file_ref,
     from_validation,
     resource_ref,
@@ -134,7 +133,7 @@ def process(doc: Document) -> Output:
                 new_items.append(obj)
                 continue
             old = doc.load(existing)
-            if _without_orchestration(old) != _without_orchestration(obj):
+            if without_orchestration(old) != without_orchestration(obj):
                 _keep_orchestration(obj, old)
                 splices.append(doc.replace(existing, obj))
     for item in generated.values():
@@ -182,11 +181,10 @@ def _read_function_config(doc: Document, results: list[Result]) -> tuple[Options
     elif kind == OPTIONS_KIND:
         fields = config
     else:
-        kinds = ["ConfigMap", OPTIONS_KIND, KIND]
         results.append(Result(
-            f"functionConfig of kind {kind!r} is not supported; "
-            f"{did_you_mean(str(kind), kinds)} ({OPTIONS_API_VERSION} {OPTIONS_KIND}, "
-            f"{API_VERSION} {KIND}, or a ConfigMap)", "error", base.resource_ref, "kind"))
+            f"functionConfig of kind {kind!r} is not supported; expected a ConfigMap, a "
+            f"{OPTIONS_KIND} ({OPTIONS_API_VERSION}) or a {KIND} ({API_VERSION}, generator "
+            "mode)", "error", base.resource_ref, "kind"))
         return Options(), None
     valid, errors = validate("OPTIONS", fields)
     if valid is None:
@@ -195,7 +193,7 @@ def _read_function_config(doc: Document, results: list[Result]) -> tuple[Options
     return Options.from_fields(valid), None
 
 
-def _without_orchestration(obj: Any) -> Any:
+def without_orchestration(obj: Any) -> Any:
     """`obj` without the annotations that orchestrators add (path, index, ids)."""
     if not isinstance(obj, dict):
         return obj

@@ -141,6 +141,10 @@ def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any],
             choices = _known_fields(schema, loc[:-1])
             message = f"unknown field {loc[-1]!r}" + (f"; {did_you_mean(str(loc[-1]), choices)}"
                                                      if choices else "")
+        elif kind in ("greater_than_equal", "less_than_equal"):
+            bound = ctx.get("ge", ctx.get("le"))
+            sign = ">=" if kind == "greater_than_equal" else "<="
+            message = f"expected a number {sign} {bound}, found {found}"
         elif kind in ("too_short", "string_too_short"):
             message = f"expected at least {ctx.get('min_length')} " + (
                 "item" if kind == "too_short" else "character") + f"(s), found {found}"

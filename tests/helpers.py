@@ -1,0 +1,75 @@
+"""Shared test helpers: run the real `krmfn` command, and check objects the way an API server would."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+KUBERNETES_VERSION = "1.33.0"
+UPDATE = os.environ.get("KRMFN_UPDATE_GOLDEN") == "1"
+
+
+@dataclass
+class Run:
+    """What one run of the command gave."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+
+def krmfn(*args: str, stdin: bytes | str = b"", cwd: Path | None = None,
+          env: dict[str, str] | None = None) -> Run:
+    """Run `python -m krmfn ARGS` with `stdin`, as an orchestrator runs the function."""
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    proc = subprocess.run([sys.executable, "-m", "krmfn", *args], input=data,
+                          capture_output=True, cwd=cwd, env=env, timeout=120, check=False)
+    return Run(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
+
+
+def load(text: str) -> Any:
+    """Parse YAML text."""
+    return yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def validate_object(obj: dict[str, Any]) -> None:
+    """Fail unless `obj` passes strict schema validation for a current Kubernetes."""
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as err:
+        meta = obj.get("metadata", {})
+        pytest.fail(f"{obj.get('kind')}/{meta.get('name')} is not a valid object: {err}")
+
+
+def generated(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Deployments and Services among `items`."""
+    return [i for i in items if i.get("kind") in ("Deployment", "Service")]
+
+
+def check_golden(path: Path, actual: str) -> None:
+    """Compare with a golden file; with KRMFN_UPDATE_GOLDEN=1 rewrite it and fail."""
+    if UPDATE:
+        path.write_text(actual, encoding="utf-8")
+        pytest.fail(f"rewrote {path.relative_to(ROOT)}; run again without KRMFN_UPDATE_GOLDEN")
+    assert path.exists(), f"{path} is missing: run with KRMFN_UPDATE_GOLDEN=1 to write it"
+    assert actual == path.read_text(encoding="utf-8"), f"output differs from {path}"
+
+
+def need(tool: str) -> str:
+    """The path of `tool`; skip without it on a laptop, fail without it in CI."""
+    found = shutil.which(tool)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail(f"{tool} is required in CI; .ci/run installs it")
+    pytest.skip(f"{tool} is not installed")

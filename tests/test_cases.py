@@ -1,0 +1,55 @@
+"""Golden cases: each folder of tests/cases holds an input ResourceList and what must come out.
+
+`input.yaml` goes to the real command on stdin; `expected.yaml` is stdout, `exitcode` the
+exit code. Every case also checks that a second run over a successful output changes no
+byte, that every generated object would be accepted by a current Kubernetes API server, and
+that every item of the input comes out (none lost). KRMFN_UPDATE_GOLDEN=1 rewrites the
+expected files (and fails, so that a rewrite is never mistaken for a pass).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, check_golden, generated, krmfn, load, validate_object
+
+CASES = sorted(p for p in (ROOT / "tests" / "cases").iterdir() if p.is_dir())
+
+
+def _key(obj: dict[str, object]) -> tuple[object, ...]:
+    meta = obj.get("metadata") or {}
+    assert isinstance(meta, dict)
+    return obj.get("apiVersion"), obj.get("kind"), meta.get("namespace"), meta.get("name")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case(case: Path) -> None:
+    source = (case / "input.yaml").read_text(encoding="utf-8")
+    run = krmfn(stdin=source)
+    assert "Traceback" not in run.stderr
+    check_golden(case / "expected.yaml", run.stdout)
+    code_file = case / "exitcode"
+    expected_code = int(code_file.read_text()) if code_file.exists() else 0
+    assert run.code == expected_code, run.stderr
+    out = load(run.stdout)
+    before = load(source).get("items") or []
+    after = out.get("items") or []
+    kept = {_key(i) for i in after}
+    for item in before:
+        if "krmfn.dev/generated-from" not in str(item):
+            assert _key(item) in kept, f"{_key(item)} was lost"
+    for obj in generated(after):
+        validate_object(obj)
+    if run.code == 0:
+        assert not out.get("results"), out.get("results")
+        again = krmfn(stdin=run.stdout)
+        assert again.code == 0
+        assert again.stdout == run.stdout, "a second run changed the output"
+    else:
+        results = out["results"]
+        assert results and all(r["severity"] == "error" for r in results)
+        for result in results:
+            assert result["message"] and "field" in result or "kind" in str(result)
+        assert len(run.stderr.strip().splitlines()) == len(results)
