@@ -1,6 +1,7 @@
 """Frozen pydantic-core schemas of krmfn.schema: written by `python -m krmfn.freeze`, do not edit."""
 # ruff: noqa: E501
 from typing import Any
+
 from krmfn import checks
 
 SIMPLEMLSERVICE: dict[str, Any] = {'definitions': [{'computed_fields': [],

@@ -44,11 +44,11 @@ def _structural(node: Any, defs: dict[str, Any]) -> Any:
     if "anyOf" in node:
         types = {option.get("type") for option in node["anyOf"]}
         if types <= {"integer", "number", "string"}:
-            out = {"x-kubernetes-int-or-string": True}
+            either: dict[str, Any] = {"x-kubernetes-int-or-string": True}
             if "description" in node:
-                out["description"] = node["description"]
-            return out
-    out = {}
+                either["description"] = node["description"]
+            return either
+    out: dict[str, Any] = {}
     for key, value in node.items():
         if key in ("title", "default", "$schema", "$defs"):
             continue

@@ -40,16 +40,17 @@ def _clean(node: Any, names: bool = False) -> Any:
         for key, value in node.items():
             if key in _DROPPED and not names:
                 continue
-            if key in ("ref", "schema_ref") and not names:
-                value = value.rpartition(".")[2].partition(":")[0]
-            out[key] = _clean(value, key == "fields" and not names)
+            renamed = value.rpartition(".")[2].partition(":")[0] if (
+                key in ("ref", "schema_ref") and not names) else value
+            out[key] = _clean(renamed, key == "fields" and not names)
         return out
     if isinstance(node, list | tuple):
         return [_clean(value) for value in node]
     if callable(node):
-        if getattr(checks, getattr(node, "__name__", ""), None) is not node:
+        name = str(getattr(node, "__name__", ""))
+        if getattr(checks, name, None) is not node:
             raise TypeError(f"frozen schemas may only call krmfn.checks, found {node!r}")
-        return _Ref(node.__name__)
+        return _Ref(name)
     return node
 
 
@@ -57,7 +58,7 @@ def source() -> str:
     """The text of `krmfn/_validator.py` for the current schema."""
     parts = ['"""Frozen pydantic-core schemas of krmfn.schema: written by `python -m '
              'krmfn.freeze`, do not edit."""\n',
-             "# ruff: noqa: E501\n", "from typing import Any\n", "from krmfn import checks\n"]
+             "# ruff: noqa: E501\n", "from typing import Any\n\n", "from krmfn import checks\n"]
     for name, model in FROZEN.items():
         frozen = pprint.pformat(_clean(TypeAdapter(model).core_schema), width=100,
                                 sort_dicts=True)

@@ -70,82 +70,92 @@ def is_source(api_version: str | None, kind: str | None) -> bool:
 
 def process(doc: Document) -> Output:
     """Run the function over one ResourceList."""
-    results: list[Result] = []
-    options, generator = _read_function_config(doc, results)
-    sources: list[_Source] = []
-    generated: dict[Key, Item] = {}
-    others: dict[Key, Item] = {}
-    for item in doc.items:
-        if is_source(item.api_version, item.kind):
-            sources.append(_Source(item, doc.load(item), item.annotations))
-        elif item.kind in GENERATED_KINDS:
-            key = (item.kind or "", item.namespace, item.name or "")
-            (generated if SOURCE_ANNOTATION in item.annotations else others)[key] = item
-    if generator is not None:
-        sources.append(_Source(None, generator, {}))
+    run = _Run(doc)
+    for source in run.sources:
+        run.compile(source)
+    for item in run.generated.values():
+        if item.annotations.get(SOURCE_ANNOTATION) not in run.live and any(
+                key in item.annotations for key in PATH_ANNOTATIONS):
+            run.splices.append(doc.remove(item))
+    text = doc.write(run.splices, run.new_items, [r.to_dict() for r in run.results])
+    return Output(text, run.results)
 
-    splices: list[Splice] = []
-    new_items: list[Any] = []
-    live: set[str] = set()
-    compiled: set[tuple[Any, Any]] = set()
-    for source in sources:
-        base = _base_result(source)
-        if not isinstance(source.data, dict):
-            results.append(Result("expected a mapping", base.severity, base.resource_ref,
-                                  None, base.file))
-            continue
-        meta = source.data.get("metadata")
-        name = meta.get("name") if isinstance(meta, dict) else None
-        namespace = meta.get("namespace") if isinstance(meta, dict) else None
-        ref = source_ref(namespace, str(name))
-        live.add(ref)  # its outputs stay while the source is there, valid or not
+
+class _Run:
+    """The state of one run: what the items are, and what the output will change."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.results: list[Result] = []
+        self.options, generator = _read_function_config(doc, self.results)
+        self.sources: list[_Source] = []
+        self.generated: dict[Key, Item] = {}
+        self.others: dict[Key, Item] = {}
+        for item in doc.items:
+            if is_source(item.api_version, item.kind):
+                self.sources.append(_Source(item, doc.load(item), item.annotations))
+            elif item.kind in GENERATED_KINDS:
+                key: Key = (item.kind or "", item.namespace, item.name or "")
+                kept = self.generated if SOURCE_ANNOTATION in item.annotations else self.others
+                kept[key] = item
+        if generator is not None:
+            self.sources.append(_Source(None, generator, {}))
+        self.splices: list[Splice] = []
+        self.new_items: list[Any] = []
+        self.live: set[str] = set()  # sources present, valid or not: their outputs stay
+        self.compiled: set[tuple[str | None, str]] = set()
+
+    def compile(self, source: _Source) -> None:
+        """Validate one source; place its outputs or report why not."""
+        base = _about(source.data, source.annotations)
+        meta = source.data.get("metadata") if isinstance(source.data, dict) else None
+        if isinstance(meta, dict):
+            self.live.add(source_ref(meta.get("namespace"), str(meta.get("name"))))
         sml, errors = validate("SIMPLEMLSERVICE", source.data)
         if sml is None:
-            results.extend(from_validation(errors, _validator.SIMPLEMLSERVICE, base))
-            continue
-        if (namespace, name) in compiled:
-            results.append(Result(
+            self.results.extend(from_validation(errors, _validator.SIMPLEMLSERVICE, base))
+            return
+        name, namespace = sml["metadata"]["name"], sml["metadata"].get("namespace")
+        if (namespace, name) in self.compiled:
+            self.results.append(base.about(
                 f"another SimpleMLService before this one is named {name!r} in the same "
-                "namespace", "error", base.resource_ref, "metadata.name", base.file))
-            continue
-        compiled.add((namespace, name))
-        outputs = compile_service(sml, options)
-        conflict = False
-        for obj in outputs:
-            key: Key = (obj["kind"], namespace, name)
-            if key in others or (key in generated and generated[key].annotations.get(
-                    SOURCE_ANNOTATION) != ref):
-                conflict = True
-                results.append(Result(
-                    f"a {obj['kind']} named {name!r} is already in the package and was not "
-                    "generated from this SimpleMLService; krmfn will not overwrite it",
-                    "error", base.resource_ref, "metadata.name", base.file))
-        if conflict:
-            continue
+                "namespace", "metadata.name"))
+            return
+        self.compiled.add((namespace, name))
+        outputs = compile_service(sml, self.options)
+        ref = source_ref(namespace, name)
+        taken = [obj["kind"] for obj in outputs if self._taken((obj["kind"], namespace, name),
+                                                               ref)]
+        for kind in taken:
+            self.results.append(base.about(
+                f"a {kind} named {name!r} is already in the package and was not generated "
+                "from this SimpleMLService; krmfn will not overwrite it", "metadata.name"))
+        if taken:
+            return
         if source.item is not None:
-            splice = doc.annotate(source.item, source.data, LOCAL_CONFIG, "true")
+            splice = self.doc.annotate(source.item, source.data, LOCAL_CONFIG, "true")
             if splice is not None:
-                splices.append(splice)
+                self.splices.append(splice)
         for index, obj in enumerate(outputs):
-            existing = generated.get((obj["kind"], namespace, name))
-            if existing is None:
-                _place_beside(obj, source.annotations, name, index)
-                new_items.append(obj)
-                continue
-            old = doc.load(existing)
-            if without_orchestration(old) != without_orchestration(obj):
-                _keep_orchestration(obj, old)
-                splices.append(doc.replace(existing, obj))
-    for item in generated.values():
-        if item.annotations.get(SOURCE_ANNOTATION) not in live and any(
-                key in item.annotations for key in PATH_ANNOTATIONS):
-            splices.append(doc.remove(item))
-    text = doc.write(splices, new_items, [r.to_dict() for r in results])
-    return Output(text, results)
+            self._place(obj, self.generated.get((obj["kind"], namespace, name)),
+                        source.annotations, index)
 
+    def _taken(self, key: Key, ref: str) -> bool:
+        earlier = self.generated.get(key)
+        return key in self.others or (
+            earlier is not None and earlier.annotations.get(SOURCE_ANNOTATION) != ref)
 
-def _base_result(source: _Source) -> Result:
-    return _about(source.data, source.annotations)
+    def _place(self, obj: dict[str, Any], existing: Item | None,
+               source_annotations: dict[str, str], index: int) -> None:
+        """Append a new output, or update the earlier one in place when it changed."""
+        if existing is None:
+            _place_beside(obj, source_annotations, obj["metadata"]["name"], index)
+            self.new_items.append(obj)
+            return
+        old = self.doc.load(existing)
+        if without_orchestration(old) != without_orchestration(obj):
+            _keep_orchestration(obj, old)
+            self.splices.append(self.doc.replace(existing, obj))
 
 
 def _about(data: Any, annotations: dict[str, str]) -> Result:

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from krmfn.options import configmap_fields
-from krmfn.processor import LOCAL_CONFIG, Output, without_orchestration, process
+from krmfn.processor import LOCAL_CONFIG, Output, process, without_orchestration
 from krmfn.resourcelist import Document, dump
 from krmfn.results import Result
 from krmfn.schema import OPTIONS_API_VERSION, OPTIONS_KIND

@@ -40,6 +40,10 @@ class Result:
             out["file"] = self.file
         return out
 
+    def about(self, message: str, path: str | None = None) -> Result:
+        """A result like this one (same resource and file) with another message and field."""
+        return Result(message, self.severity, self.resource_ref, path, self.file)
+
     def line(self) -> str:
         """The result as one line of text, for stderr."""
         where = []
@@ -75,9 +79,7 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     """`('spec', 'ports', 0, 'port')` as `spec.ports[0].port`."""
     out = ""
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif "." in part or "/" in part or "[" in part:
+        if isinstance(part, int) or "." in part or "/" in part or "[" in part:
             out += f"[{part}]"
         else:
             out += ("." if out else "") + part

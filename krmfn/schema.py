@@ -10,10 +10,10 @@ field folded into one (`secretRef.name` into `secretName`, `mountPath` into `con
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, ConfigDict, Field, PlainValidator, WithJsonSchema, with_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
 from krmfn import checks
 
@@ -27,21 +27,20 @@ _CLOSED = ConfigDict(extra="forbid", strict=True)
 _OPEN = ConfigDict(extra="allow", strict=True)
 
 
-def _text(rule: Any, schema: dict[str, Any], description: str) -> Any:
-    """A string checked by a rule of `krmfn.checks`, with that rule's pattern in the schema."""
-    return Annotated[str, AfterValidator(rule), Field(description=description,
-                                                      json_schema_extra=schema)]
-
-
-ServiceName = _text(checks.dns1035_label, {"pattern": checks.DNS1035_LABEL, "maxLength": 63},
-                    "Name of the SimpleMLService, and of the Deployment and Service made from it.")
-Label = _text(checks.dns1123_label, {"pattern": checks.DNS1123_LABEL, "maxLength": 63},
-              "A DNS-1123 label.")
-Subdomain = _text(checks.dns1123_subdomain,
-                  {"pattern": checks.DNS1123_SUBDOMAIN, "maxLength": 253}, "A DNS-1123 subdomain.")
-Image = _text(checks.image, {"minLength": 1}, "Container image reference.")
-ModelDir = _text(checks.absolute_path, {"pattern": "^/"},
-                 f"Directory of the model in the serving container (default {checks.DEFAULT_MODEL_DIR}).")
+ServiceName = Annotated[str, AfterValidator(checks.dns1035_label), Field(
+    description="Name of the SimpleMLService, and of the Deployment and Service made from it.",
+    json_schema_extra={"pattern": checks.DNS1035_LABEL, "maxLength": 63})]
+Label = Annotated[str, AfterValidator(checks.dns1123_label), Field(
+    description="A DNS-1123 label.",
+    json_schema_extra={"pattern": checks.DNS1123_LABEL, "maxLength": 63})]
+Subdomain = Annotated[str, AfterValidator(checks.dns1123_subdomain), Field(
+    description="A DNS-1123 subdomain.",
+    json_schema_extra={"pattern": checks.DNS1123_SUBDOMAIN, "maxLength": 253})]
+Image = Annotated[str, AfterValidator(checks.image), Field(
+    description="Container image reference.", json_schema_extra={"minLength": 1})]
+ModelDir = Annotated[str, AfterValidator(checks.absolute_path), Field(
+    description="Directory of the model in the serving container "
+    f"(default {checks.DEFAULT_MODEL_DIR}).", json_schema_extra={"pattern": "^/"})]
 Quantity = Annotated[Any, PlainValidator(checks.quantity), WithJsonSchema(
     {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": checks.QUANTITY}]})]
 IntOrPortName = Annotated[Any, PlainValidator(checks.int_or_port_name), WithJsonSchema(

@@ -133,7 +133,7 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
     root_end = len(text)
     item: Item | None = None
     while True:
-        event = get()
+        event: Any = get()
         etype = type(event)
         count += 1
         if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \

@@ -1,4 +1,4 @@
-"""Shared test helpers: run the real `krmfn` command, and check objects the way an API server would."""
+"""Shared test helpers: run the real `krmfn` command; check objects as an API server would."""
 
 from __future__ import annotations
 

@@ -51,5 +51,5 @@ def test_case(case: Path) -> None:
         results = out["results"]
         assert results and all(r["severity"] == "error" for r in results)
         for result in results:
-            assert result["message"] and "field" in result or "kind" in str(result)
+            assert result["message"] and result["field"]["path"], result
         assert len(run.stderr.strip().splitlines()) == len(results)

@@ -1,0 +1,129 @@
+"""Table tests for the rules of the API, and checks that the published schemas are current."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from krmfn import _validator, crd, freeze
+from krmfn.compiler import compile_service
+from krmfn.options import Options
+from krmfn.validation import validate
+from tests.helpers import ROOT, validate_object
+
+BASE: dict[str, Any] = {
+    "apiVersion": "tensorstack.dev/v1beta1",
+    "kind": "SimpleMLService",
+    "metadata": {"name": "sample", "namespace": "demo"},
+    "spec": {"tensorflow": {"image": "tensorflow/serving:2.16.1"}},
+}
+
+
+def with_spec(**spec: Any) -> dict[str, Any]:
+    out = copy.deepcopy(BASE)
+    out["spec"].update(spec)
+    return out
+
+
+@pytest.mark.parametrize(("name", "ok"), [
+    ("sample", True), ("a", True), ("model-2", True), ("m" * 63, True),
+    ("m" * 64, False), ("2model", False), ("Model", False), ("model-", False),
+    ("mo_del", False), ("mo.del", False), ("", False),
+])
+def test_names(name: str, ok: bool) -> None:
+    data = copy.deepcopy(BASE)
+    data["metadata"]["name"] = name
+    assert (validate("SIMPLEMLSERVICE", data)[0] is not None) is ok
+
+
+@pytest.mark.parametrize(("uri", "ok"), [
+    ("s3://models/mnist/", True), ("s3://models/mnist", True), ("s3://models", True),
+    ("s3://my.bucket-1/a/b/c/", True), ("s3://models/with space/", True),
+    ("s3:/models/", False), ("http://models/", False), ("s3://", False), ("s3://a/", False),
+    ("s3://Models/", False), ("models/mnist", False),
+])
+def test_s3_uris(uri: str, ok: bool) -> None:
+    data = with_spec(storage={"s3": {"secretName": "s", "uri": uri}})
+    assert (validate("SIMPLEMLSERVICE", data)[0] is not None) is ok
+
+
+@pytest.mark.parametrize(("sub_path", "ok"), [
+    ("mnist", True), ("path/to/mnist", True), ("mnist/", True), ("a..b", True),
+    ("/mnist", False), ("../mnist", False), ("a/../../b", False), ("..", False),
+])
+def test_sub_paths(sub_path: str, ok: bool) -> None:
+    data = with_spec(storage={"pvc": {"name": "p", "subPath": sub_path}})
+    assert (validate("SIMPLEMLSERVICE", data)[0] is not None) is ok
+
+
+@pytest.mark.parametrize(("path", "ok"), [
+    ("/var/lib/t9k/model", True), ("/models/", True), ("models", False), ("/", False),
+    ("/a/../b", False), ("/a:b", False),
+])
+def test_container_paths(path: str, ok: bool) -> None:
+    data = with_spec(storage={"pvc": {"name": "p", "containerPath": path}})
+    assert (validate("SIMPLEMLSERVICE", data)[0] is not None) is ok
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    (1, True), (0.5, True), ("500m", True), ("1Gi", True), ("1e3", True), ("2", True),
+    ("1 Gi", False), ("lots", False), (True, False), (-1, False), ([], False),
+])
+def test_quantities(value: Any, ok: bool) -> None:
+    data = with_spec(tensorflow={"image": "x:1", "resources": {"limits": {"cpu": value}}})
+    assert (validate("SIMPLEMLSERVICE", data)[0] is not None) is ok
+
+
+@pytest.mark.parametrize(("replicas", "ok"), [
+    (0, True), (1, True), (100, True), (-1, False), ("1", False), (1.5, False), (None, False),
+])
+def test_replicas(replicas: Any, ok: bool) -> None:
+    assert (validate("SIMPLEMLSERVICE", with_spec(replicas=replicas))[0] is not None) is ok
+
+
+def test_legacy_spellings_compile_to_the_same_objects() -> None:
+    new = with_spec(storage={"s3": {"secretName": "s3", "uri": "s3://models/x/",
+                                    "containerPath": "/models"}})
+    old = with_spec(storage={"s3": {"secretRef": {"name": "s3"}, "uri": "s3://models/x/",
+                                    "mountPath": "/models"}})
+    a, b = validate("SIMPLEMLSERVICE", new)[0], validate("SIMPLEMLSERVICE", old)[0]
+    assert a is not None and b is not None
+    assert compile_service(a, Options()) == compile_service(b, Options())
+    pvc_new = with_spec(storage={"pvc": {"name": "p", "containerPath": "/models"}})
+    pvc_old = with_spec(storage={"pvc": {"name": "p", "mountPath": "/models"}})
+    c, d = validate("SIMPLEMLSERVICE", pvc_new)[0], validate("SIMPLEMLSERVICE", pvc_old)[0]
+    assert c is not None and d is not None
+    assert compile_service(c, Options()) == compile_service(d, Options())
+
+
+def test_validation_never_changes_its_input() -> None:
+    data = with_spec(storage={"s3": {"secretRef": {"name": "s3"}, "uri": "s3://models/x/"}})
+    before = copy.deepcopy(data)
+    validate("SIMPLEMLSERVICE", data)
+    assert data == before
+
+
+def test_frozen_validator_is_current() -> None:
+    current = (ROOT / "krmfn" / "_validator.py").read_text(encoding="utf-8")
+    assert current == freeze.source(), "run: python -m krmfn.freeze"
+    assert _validator.SIMPLEMLSERVICE
+
+
+def test_published_schemas_are_current() -> None:
+    for name, text in crd.published().items():
+        path = ROOT / "schemas" / name
+        assert path.read_text(encoding="utf-8") == text, f"run: python -m krmfn.crd ({name})"
+
+
+def test_crd_is_a_valid_object() -> None:
+    validate_object(yaml.safe_load((ROOT / "schemas" / "simplemlservice-crd.yaml").read_text()))
+
+
+def test_json_schema_accepts_the_examples() -> None:
+    schema = json.loads((ROOT / "schemas" / "simplemlservice.schema.json").read_text())
+    assert schema["properties"]["spec"]
+    assert set(schema["required"]) == {"apiVersion", "kind", "metadata", "spec"}
