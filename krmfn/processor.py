@@ -98,7 +98,9 @@ class _Run:
                 key: Key = (item.kind or "", item.namespace, item.name or "")
                 kept = self.generated if SOURCE_ANNOTATION in item.annotations else self.others
                 kept[key] = item
-        if generator is not None:
+        if generator is not None and _identity(generator) not in {
+                _identity(source.data) for source in self.sources}:
+            # kustomize lists a generator's own config among the items too: compile it once.
             self.sources.append(_Source(None, generator, {}))
         self.splices: list[Splice] = []
         self.new_items: list[Any] = []
@@ -156,6 +158,11 @@ class _Run:
         if without_orchestration(old) != without_orchestration(obj):
             _keep_orchestration(obj, old)
             self.splices.append(self.doc.replace(existing, obj))
+
+
+def _identity(data: Any) -> tuple[Any, Any]:
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    return (meta.get("namespace"), meta.get("name")) if isinstance(meta, dict) else (None, None)
 
 
 def _about(data: Any, annotations: dict[str, str]) -> Result:

@@ -33,9 +33,16 @@ class Splice:
     text: str
 
 
+class _Dumper(yaml.CSafeDumper):
+    """libyaml's emitter, never writing anchors and aliases (kpt rejects them)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def dump(obj: Any) -> str:
     """Block-style YAML for a generated object, keys in the order they were built."""
-    text: str = yaml.dump(obj, Dumper=yaml.CSafeDumper, default_flow_style=False,
+    text: str = yaml.dump(obj, Dumper=_Dumper, default_flow_style=False,
                           sort_keys=False, allow_unicode=True, width=2**31 - 1)
     return text
 
