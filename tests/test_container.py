@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.helpers import ROOT, check_golden, load, validate_object
-from tests.tools import IMAGE, copy_package, docker_shim, image, podman_env, run
+from tests.tools import copy_package, docker_shim, image, podman_env, run
 
 __all__ = ["docker_shim", "image"]
 pytestmark = pytest.mark.integration
