@@ -19,7 +19,7 @@ example: venv
 	$(BIN)/krmfn render kustomization-examples/tensorflow-s3
 
 lint: venv
-	$(BIN)/ruff check krmfn tests
+	$(BIN)/ruff check krmfn tests benchmarks
 	$(BIN)/mypy
 
 test: lint

@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
+from krmfn.constants import DEFAULT_MODEL_DIR, FRAMEWORKS, MODEL_VOLUME, S3_CONFIG_VOLUME
+
 DNS1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -26,10 +28,6 @@ QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-
 S3_URI = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"
 IANA_SVC_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
-FRAMEWORKS = ("tensorflow", "pytorch", "custom")
-DEFAULT_MODEL_DIR = "/var/lib/t9k/model"
-MODEL_VOLUME = "model"
-S3_CONFIG_VOLUME = "model-s3-config"
 
 
 def show(value: Any) -> str:

@@ -11,11 +11,16 @@ stderr); 2 a usage error.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from krmfn import __version__
+
+if TYPE_CHECKING:
+    import argparse
+
+    from krmfn.processor import Output
 
 DESCRIPTION = """\
 Compile TensorStack SimpleMLService resources (tensorstack.dev/v1beta1) into Kubernetes
@@ -33,6 +38,8 @@ error makes the exit code 1.
 
 
 def _parser() -> argparse.ArgumentParser:
+    import argparse  # noqa: PLC0415 - the function itself takes no arguments
+
     parser = argparse.ArgumentParser(
         prog="krmfn", description=DESCRIPTION, formatter_class=argparse.RawTextHelpFormatter)
     parser.add_argument("--version", action="version", version=f"krmfn {__version__}")
@@ -54,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # the KRM function itself: keep its start-up free of argparse
+        return _function()
     args = _parser().parse_args(argv)
     if args.command == "schema":
         from krmfn.crd import json_schema_text  # noqa: PLC0415 - pydantic only when asked
@@ -68,18 +78,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     from krmfn.yamlscan import InputError  # noqa: PLC0415
 
     try:
-        if args.command == "render":
-            from krmfn.render import render  # noqa: PLC0415
+        from krmfn.render import render  # noqa: PLC0415
 
-            output = render(args.paths, args.config, args.set)
-        else:
-            from krmfn.processor import process  # noqa: PLC0415
-            from krmfn.resourcelist import Document  # noqa: PLC0415
-
-            output = process(Document.read(sys.stdin.buffer.read()))
+        output = render(args.paths, args.config, args.set)
     except (InputError, OSError) as err:
         sys.stderr.write(f"krmfn: {err}\n")
         return 1
+    return _emit(output)
+
+
+def _function() -> int:
+    """Read a ResourceList on stdin, write the result on stdout."""
+    from krmfn.processor import process  # noqa: PLC0415
+    from krmfn.resourcelist import Document  # noqa: PLC0415
+    from krmfn.yamlscan import InputError  # noqa: PLC0415
+
+    try:
+        output = process(Document.read(sys.stdin.buffer.read()))
+    except InputError as err:
+        sys.stderr.write(f"krmfn: {err}\n")
+        return 1
+    return _emit(output)
+
+
+def _emit(output: Output) -> int:
+    """Write the output and its results; give the exit code."""
     sys.stdout.write(output.text)
     sys.stdout.flush()
     for result in output.results:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from krmfn.checks import DEFAULT_MODEL_DIR, MODEL_VOLUME, S3_CONFIG_VOLUME
+from krmfn.constants import DEFAULT_MODEL_DIR, MODEL_VOLUME, S3_CONFIG_VOLUME
 from krmfn.options import Options
 
 SELECTOR_LABEL = "tensorstack.dev/simplemlservice"

@@ -8,12 +8,11 @@ then split like a shell line.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
+from krmfn.constants import DEFAULT_DOWNLOADER_IMAGE
 from krmfn.results import did_you_mean
-from krmfn.schema import DEFAULT_DOWNLOADER_IMAGE
 
 LIST_OPTIONS = ("tensorflowExtraArgs", "pytorchExtraArgs")
 TEXT_OPTIONS = ("downloaderImage",)
@@ -52,6 +51,8 @@ def configmap_fields(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[s
         elif not isinstance(value, str):
             problems.append((key, f"expected a string, found {type(value).__name__}"))
         elif key in LIST_OPTIONS:
+            import shlex  # noqa: PLC0415 - only ConfigMap options need it
+
             try:
                 fields[key] = shlex.split(value)
             except ValueError as err:

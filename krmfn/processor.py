@@ -21,6 +21,7 @@ from typing import Any
 
 from krmfn import _validator
 from krmfn.compiler import SOURCE_ANNOTATION, compile_service, source_ref
+from krmfn.constants import API_VERSION, KIND, OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.options import Options, configmap_fields
 from krmfn.resourcelist import Document, Splice
 from krmfn.results import (
@@ -31,7 +32,6 @@ from krmfn.results import (
     from_validation,
     resource_ref,
 )
-from krmfn.schema import API_VERSION, KIND, OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.validation import validate
 from krmfn.yamlscan import Item
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import yaml
 
+from krmfn.constants import OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.options import configmap_fields
 from krmfn.processor import LOCAL_CONFIG, Output, process, without_orchestration
 from krmfn.resourcelist import Document, dump
 from krmfn.results import Result
-from krmfn.schema import OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.yamlscan import InputError
 
 SKIPPED_FILES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "plugin.yaml"}

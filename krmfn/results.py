@@ -8,7 +8,6 @@ what was found, and with the field the user probably meant when a name is misspe
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +87,8 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 def did_you_mean(word: str, choices: list[str]) -> str:
     """A hint naming the closest of `choices`, or listing them when none is close."""
+    import difflib  # noqa: PLC0415 - only a run with a misspelling pays for it
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]!r}?"

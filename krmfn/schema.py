@@ -16,12 +16,7 @@ from pydantic import AfterValidator, ConfigDict, Field, PlainValidator, WithJson
 from typing_extensions import TypedDict
 
 from krmfn import checks
-
-API_VERSION = "tensorstack.dev/v1beta1"
-KIND = "SimpleMLService"
-OPTIONS_API_VERSION = "fn.krmfn.dev/v1alpha1"
-OPTIONS_KIND = "SimpleMLServiceOptions"
-DEFAULT_DOWNLOADER_IMAGE = "ghcr.io/krmfn/krmfn:0.1.0"
+from krmfn.constants import DEFAULT_DOWNLOADER_IMAGE, DEFAULT_MODEL_DIR
 
 _CLOSED = ConfigDict(extra="forbid", strict=True)
 _OPEN = ConfigDict(extra="allow", strict=True)
@@ -40,7 +35,7 @@ Image = Annotated[str, AfterValidator(checks.image), Field(
     description="Container image reference.", json_schema_extra={"minLength": 1})]
 ModelDir = Annotated[str, AfterValidator(checks.absolute_path), Field(
     description="Directory of the model in the serving container "
-    f"(default {checks.DEFAULT_MODEL_DIR}).", json_schema_extra={"pattern": "^/"})]
+    f"(default {DEFAULT_MODEL_DIR}).", json_schema_extra={"pattern": "^/"})]
 Quantity = Annotated[Any, PlainValidator(checks.quantity), WithJsonSchema(
     {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": checks.QUANTITY}]})]
 IntOrPortName = Annotated[Any, PlainValidator(checks.int_or_port_name), WithJsonSchema(

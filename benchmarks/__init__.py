@@ -1,0 +1,1 @@
+"""Benchmarks of krmfn: see run.py."""
