@@ -90,11 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _function() -> int:
     """Read a ResourceList on stdin, write the result on stdout."""
     from krmfn.processor import process  # noqa: PLC0415
-    from krmfn.resourcelist import Document  # noqa: PLC0415
+    from krmfn.resourcelist import MAX_INPUT_BYTES, Document  # noqa: PLC0415
     from krmfn.yamlscan import InputError  # noqa: PLC0415
 
     try:
-        output = process(Document.read(sys.stdin.buffer.read()))
+        # One byte past the limit is enough to know the input is too large.
+        output = process(Document.read(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)))
     except InputError as err:
         sys.stderr.write(f"krmfn: {err}\n")
         return 1

@@ -73,7 +73,7 @@ class Document:
     def read(cls, data: bytes) -> Document:
         """Decode and scan raw input; raise InputError with a one-line reason."""
         if len(data) > MAX_INPUT_BYTES:
-            raise InputError(f"input is {len(data)} bytes; the limit is {MAX_INPUT_BYTES}")
+            raise InputError(f"input is more than {MAX_INPUT_BYTES} bytes, the limit")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:

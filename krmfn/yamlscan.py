@@ -140,8 +140,9 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                 or etype is SequenceStartEvent:
             if etype is AliasEvent:
                 size = anchors.get(event.anchor)
-                if size is None:  # pragma: no cover - libyaml rejects unknown aliases itself
-                    raise InputError(f"unknown alias *{event.anchor}")
+                if size is None:
+                    raise InputError(f"input uses an unknown alias *{event.anchor} at line "
+                                     f"{event.start_mark.line + 1}")
                 count += size
                 if count > 10 * (event.end_mark.index + 1) + ALIAS_BUDGET:
                     raise InputError("input expands YAML aliases past the limit (a "
