@@ -57,9 +57,10 @@ def storage(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def custom(draw: st.DrawFn) -> dict[str, Any]:
     names = draw(st.lists(label, min_size=1, max_size=3, unique=True))
-    containers = [{"name": n, "image": draw(image),
-                   "args": draw(st.lists(st.text(min_size=1, max_size=20), max_size=3))}
-                  for n in names]
+    containers: list[dict[str, Any]] = [{"name": n, "image": draw(image),
+                                         "args": draw(st.lists(st.text(min_size=1, max_size=20),
+                                                               max_size=3))}
+                                        for n in names]
     pod: dict[str, Any] = {"containers": containers}
     if draw(st.booleans()):
         pod["volumes"] = [{"name": "cache", "emptyDir": {}}]
