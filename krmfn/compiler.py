@@ -140,6 +140,12 @@ def _serving_container(name: str, spec: Obj, options: Options, model_dir: str) -
         "args": args,
         "ports": ports,
         "readinessProbe": {"httpGet": {"path": probe_path, "port": HTTP_PORT}},
+        # Loading a large model can take minutes: the startup probe allows ten of them
+        # before the liveness probe (is the server still listening?) takes over.
+        "startupProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
+                         "failureThreshold": 60},
+        "livenessProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
+                          "failureThreshold": 3},
     }
     if "resources" in framework:
         container["resources"] = copy.deepcopy(framework["resources"])
