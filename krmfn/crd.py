@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from krmfn import schema
-from krmfn.resourcelist import dump
+from krmfn.emitter import dump
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 

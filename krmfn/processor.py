@@ -154,6 +154,8 @@ class _Run:
             _place_beside(obj, source_annotations, obj["metadata"]["name"], index)
             self.new_items.append(obj)
             return
+        if self.doc.written_as(existing, obj):
+            return
         old = self.doc.load(existing)
         if without_orchestration(old) != without_orchestration(obj):
             _keep_orchestration(obj, old)

@@ -20,9 +20,10 @@ from typing import Any
 import yaml
 
 from krmfn.constants import OPTIONS_API_VERSION, OPTIONS_KIND
+from krmfn.emitter import dump
 from krmfn.options import configmap_fields
 from krmfn.processor import LOCAL_CONFIG, Output, process, without_orchestration
-from krmfn.resourcelist import Document, dump
+from krmfn.resourcelist import Document
 from krmfn.results import Result
 from krmfn.yamlscan import InputError
 

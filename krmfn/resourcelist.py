@@ -13,13 +13,20 @@ generators) has no lines to splice between; it is rewritten once into block styl
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from krmfn.emitter import dump
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
+# Lines of the annotations orchestrators add (path, index, ids): not part of an object's
+# content when an earlier output is compared with a new one.
+_ORCHESTRATION_LINE = re.compile(
+    r"^ *(config\.kubernetes\.io/(path|index)|internal\.config\.kubernetes\.io/[\w.-]+|"
+    r"config\.k8s\.io/id|kustomize\.config\.k8s\.io/id): .*\n", re.MULTILINE)
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1")
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -31,20 +38,6 @@ class Splice:
     start: int
     end: int
     text: str
-
-
-class _Dumper(yaml.CSafeDumper):
-    """libyaml's emitter, never writing anchors and aliases (kpt rejects them)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def dump(obj: Any) -> str:
-    """Block-style YAML for a generated object, keys in the order they were built."""
-    text: str = yaml.dump(obj, Dumper=_Dumper, default_flow_style=False,
-                          sort_keys=False, allow_unicode=True, width=2**31 - 1)
-    return text
 
 
 def as_item(obj: Any, column: int) -> str:
@@ -121,6 +114,15 @@ class Document:
     def replace(self, item: Item, obj: Any) -> Splice:
         """The splice that puts `obj` where `item` is."""
         return Splice(item.start, item.end, as_item(obj, item.column))
+
+    def written_as(self, item: Item, obj: Any) -> bool:
+        """True when `item`'s text is `obj` as krmfn writes it, orchestration lines aside.
+
+        A cheap test for an unchanged earlier output; False only means "load and compare".
+        """
+        old = self.text[item.start:item.end]
+        new = as_item(obj, item.column)
+        return _ORCHESTRATION_LINE.sub("", old) == _ORCHESTRATION_LINE.sub("", new)
 
     def remove(self, item: Item) -> Splice:
         """The splice that takes `item` out, its "- " line included."""

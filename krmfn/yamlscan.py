@@ -136,6 +136,26 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
         event: Any = get()
         etype = type(event)
         count += 1
+        if etype is ScalarEvent and stack:
+            # The common case, kept short: a scalar deep inside an item.
+            top = stack[-1]
+            if top[2] == OTHER:
+                if top[0]:
+                    if top[3]:
+                        key = event.value
+                        if key in top[5]:
+                            raise InputError(
+                                f"input has a duplicate key {key!r} at line "
+                                f"{event.start_mark.line + 1}, column "
+                                f"{event.start_mark.column + 1}")
+                        top[5].add(key)
+                        top[3] = False
+                    else:
+                        top[3] = True
+                if event.anchor is not None:
+                    anchors[event.anchor] = 1
+                last_end = event.end_mark.index
+                continue
         if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \
                 or etype is SequenceStartEvent:
             if etype is AliasEvent:
