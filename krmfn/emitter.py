@@ -21,7 +21,7 @@ from yaml.resolver import Resolver
 
 _SAFE = re.compile(r"(?!---|\.\.\.)(?!-\Z)[A-Za-z0-9_./=+-][A-Za-z0-9_./:=@+-]*(?<!:)\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
-_resolver = Resolver()
+_resolve: Any = Resolver().resolve
 _scalars: dict[Any, str] = {}
 
 
@@ -42,7 +42,7 @@ def scalar(value: Any) -> str:
     """One scalar as it appears after `key: ` or `- `."""
     kind = type(value)
     if kind is str:
-        if _SAFE.match(value) and _resolver.resolve(ScalarNode, value, (True, False)) == _STR_TAG:
+        if _SAFE.match(value) and _resolve(ScalarNode, value, (True, False)) == _STR_TAG:
             return value  # type: ignore[no-any-return]
     elif kind is bool:
         return "true" if value else "false"
