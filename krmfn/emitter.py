@@ -50,7 +50,8 @@ def scalar(value: Any) -> str:
         return str(value)
     elif value is None:
         return "null"
-    key = (kind, value)
+    # -0.0 == 0.0 and NaN != NaN, so floats are cached by their spelling, not their value.
+    key = (kind, repr(value) if kind is float else value)
     text = _scalars.get(key)
     if text is None:
         text = _pyyaml(value)
