@@ -48,34 +48,29 @@ def _matches(pattern: str, value: str, max_len: int) -> bool:
     return len(value) <= max_len and re.match(pattern, value) is not None
 
 
+def _name(value: str, pattern: str, max_len: int, expected: str) -> str:
+    """`value` when it matches `pattern` within `max_len` characters, else the error."""
+    if not _matches(pattern, value, max_len):
+        raise fail(f"expected {expected}, at most {max_len} characters), found {show(value)}")
+    return value
+
+
 def dns1035_label(value: str) -> str:
     """A Service name: what `metadata.name` must be, since the Service takes that name."""
-    if not _matches(DNS1035_LABEL, value, 63):
-        raise fail(
-            "expected a DNS-1035 label (lower-case letters, digits and '-', starting with a "
-            f"letter, ending with a letter or digit, at most 63 characters), found {show(value)}"
-        )
-    return value
+    return _name(value, DNS1035_LABEL, 63, "a DNS-1035 label (lower-case letters, digits and "
+                 "'-', starting with a letter, ending with a letter or digit")
 
 
 def dns1123_label(value: str) -> str:
     """A namespace or container name."""
-    if not _matches(DNS1123_LABEL, value, 63):
-        raise fail(
-            "expected a DNS-1123 label (lower-case letters, digits and '-', starting and ending "
-            f"with a letter or digit, at most 63 characters), found {show(value)}"
-        )
-    return value
+    return _name(value, DNS1123_LABEL, 63, "a DNS-1123 label (lower-case letters, digits and "
+                 "'-', starting and ending with a letter or digit")
 
 
 def dns1123_subdomain(value: str) -> str:
     """A Secret or PersistentVolumeClaim name."""
-    if not _matches(DNS1123_SUBDOMAIN, value, 253):
-        raise fail(
-            "expected a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most "
-            f"253 characters), found {show(value)}"
-        )
-    return value
+    return _name(value, DNS1123_SUBDOMAIN, 253, "a DNS-1123 subdomain (lower-case letters, "
+                 "digits, '-' and '.'")
 
 
 def labels(value: dict[str, str]) -> dict[str, str]:
