@@ -17,6 +17,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 KUBERNETES_VERSION = "1.33.0"
 UPDATE = os.environ.get("KRMFN_UPDATE_GOLDEN") == "1"
+EXAMPLES_SCALE = int(os.environ.get("KRMFN_EXAMPLES_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """A property test's example count, times KRMFN_EXAMPLES_SCALE (see tests/conftest.py)."""
+    return count * EXAMPLES_SCALE
 
 
 @dataclass

@@ -12,6 +12,7 @@ from krmfn.compiler import compile_service
 from krmfn.emitter import Dumper, dump
 from krmfn.options import Options
 from krmfn.validation import validate
+from tests.helpers import examples
 from tests.test_properties import simplemlservice
 
 scalars = st.one_of(
@@ -32,13 +33,13 @@ def pyyaml(obj: Any) -> str:
     return text
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.dictionaries(st.text(max_size=10), trees, min_size=1, max_size=5))
 def test_round_trip(data: dict[str, Any]) -> None:
     assert yaml.load(dump(data), Loader=yaml.CSafeLoader) == data
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(st.dictionaries(st.text(max_size=10), trees, min_size=1, max_size=5))
 @example({"zero": 0.0, "negative zero": -0.0, "again": [0.0, -0.0]})  # equal, but spelt apart
 def test_same_bytes_as_pyyaml_without_multiline_strings(data: dict[str, Any]) -> None:
@@ -48,7 +49,7 @@ def test_same_bytes_as_pyyaml_without_multiline_strings(data: dict[str, Any]) ->
     assert dump(data) == expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(simplemlservice())
 def test_generated_objects_as_pyyaml_writes_them(sml: dict[str, Any]) -> None:
     valid, errors = validate("SIMPLEMLSERVICE", sml)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from krmfn.processor import process
 from krmfn.resourcelist import Document
-from tests.helpers import generated, load, validate_object
+from tests.helpers import examples, generated, load, validate_object
 
 HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 NEIGHBOUR = ("- apiVersion: v1\n  kind: ConfigMap # kept as written\n  metadata:\n"
@@ -124,7 +124,7 @@ def run(text: str) -> tuple[str, list[Any], bool]:
     return output.text, output.results, output.failed
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(simplemlservice())
 def test_valid_services_compile_to_valid_objects(sml: dict[str, Any]) -> None:
     text = resource_list(sml)
@@ -173,7 +173,7 @@ def mutate(sml: dict[str, Any], how: str, seed: int) -> dict[str, Any]:
     return bad
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(simplemlservice(), st.sampled_from(MUTATIONS), st.integers(0, 1000))
 def test_invalid_services_get_field_errors(sml: dict[str, Any], how: str, seed: int) -> None:
     text = resource_list(mutate(sml, how, seed))
