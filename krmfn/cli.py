@@ -11,6 +11,7 @@ stderr); 2 a usage error.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -61,7 +62,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    # A run builds acyclic trees that reference counting frees; the cyclic collector would
+    # only rescan them, more often the larger the input (the peak memory is the same without).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _main(argv: list[str]) -> int:
     if not argv:  # the KRM function itself: keep its start-up free of argparse
         return _function()
     args = _parser().parse_args(argv)
