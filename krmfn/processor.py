@@ -77,6 +77,14 @@ def process(doc: Document) -> Output:
         if item.annotations.get(SOURCE_ANNOTATION) not in run.live and any(
                 key in item.annotations for key in PATH_ANNOTATIONS):
             run.splices.append(doc.remove(item))
+    if doc.original is not None:  # a flow-style document, rewritten in block style
+        if not (run.splices or run.new_items or run.results or "results" in doc.shape.entries):
+            return Output(doc.original)  # nothing to change: give it back as it came
+        if doc.lost_comments:
+            run.results.append(Result(
+                "the ResourceList is in flow style, so krmfn rewrote it in block style to make "
+                "its changes, and could not keep these comments from inside flow collections: "
+                + ", ".join(repr(c) for c in doc.lost_comments), "warning"))
     text = doc.write(run.splices, run.new_items, [r.to_dict() for r in run.results])
     return Output(text, run.results)
 

@@ -6,12 +6,14 @@ with a few splices applied (`Document.write`): an item replaced, an item removed
 annotation inserted, new items and the results appended. Whatever no splice touches comes out
 byte for byte as it came in.
 
-A document whose root or `items` is in flow style (JSON, or `items: []` as kustomize sends
-generators) has no lines to splice between; it is rewritten once into block style first.
+A document whose root or `items` is in flow style (JSON, or YAML written by hand) has no
+lines to splice between; it is rewritten once into block style first (`krmfn.roundtrip`),
+comments and quoting kept. An empty flow `items: []` needs no rewrite: it is replaced whole.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass
@@ -27,6 +29,11 @@ from krmfn.yamlscan import InputError, Item, Shape, scan
 _ORCHESTRATION_LINE = re.compile(
     r"^ *(config\.kubernetes\.io/(path|index)|internal\.config\.kubernetes\.io/[\w.-]+|"
     r"config\.k8s\.io/id|kustomize\.config\.k8s\.io/id): .*\n", re.MULTILINE)
+# JSON writes a character past U+FFFF as an escaped UTF-16 pair ("\ud83d\ude00"), which YAML
+# does not read; YAML's own escape for it is "\U0001f600". The backslashes before the pair must
+# be an even number (else the first one is itself escaped, and this is no escape).
+_SURROGATE_PAIR = re.compile(
+    r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1")
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -57,10 +64,19 @@ class Document:
     def __init__(self, text: str) -> None:
         self.text = text
         self.shape: Shape = scan(text)
-        if self.shape.root_flow or self._entry_style("items") == "flow":
-            self.text = _to_block(text)
+        self.original: str | None = None  # the input, when it had to be rewritten
+        self.lost_comments: list[str] = []  # comments the block-style rewrite could not keep
+        if self.shape.root_flow or (self._entry_style("items") == "flow" and self.items):
+            from krmfn.roundtrip import to_block  # noqa: PLC0415 - rare: ruamel only then
+
+            self.original = text
+            self.text, self.lost_comments = to_block(text)
             self.shape = scan(self.text)
         self._check_header()
+        self._whole: Any = None
+        for item in self.items:
+            if item.aliased_header:
+                _fill_header(item, self.load(item))
 
     @classmethod
     def read(cls, data: bytes) -> Document:
@@ -74,7 +90,15 @@ class Document:
                              f"{err.start}") from None
         if "\x00" in text:
             raise InputError(f"input holds a NUL character at offset {text.index(chr(0))}")
-        return cls(text.removeprefix("\ufeff"))
+        text = text.removeprefix("\ufeff")
+        try:
+            return cls(text)
+        except InputError:
+            # Only input YAML refused is retried: elsewhere "\ud83d" may be plain text.
+            fixed = _SURROGATE_PAIR.sub(_as_yaml_escape, text)
+            if fixed == text:
+                raise
+        return cls(fixed)
 
     def _entry_style(self, key: str) -> str | None:
         entry = self.shape.entries.get(key)
@@ -100,6 +124,8 @@ class Document:
 
     def load(self, item: Item) -> Any:
         """Build one item's data (plain dicts and lists)."""
+        if item.borrows:
+            return copy.deepcopy(self._in_context()["items"][item.index])
         return _load(" " * item.column + self.text[item.start:item.end])
 
     def function_config(self) -> Any:
@@ -107,9 +133,17 @@ class Document:
         entry = self.shape.entries.get("functionConfig")
         if entry is None or entry.style == "scalar":
             return None
+        if self.shape.config_borrows:
+            return copy.deepcopy(self._in_context()["functionConfig"])
         column = self.text.rfind("\n", 0, entry.value_start) + 1
         indent = entry.value_start - column if entry.style == "block" else 0
         return _load(" " * indent + self.text[entry.value_start:entry.end])
+
+    def _in_context(self) -> Any:
+        """The whole document loaded, once: for parts whose aliases point outside them."""
+        if self._whole is None:
+            self._whole = _load(self.text)
+        return self._whole
 
     def replace(self, item: Item, obj: Any) -> Splice:
         """The splice that puts `obj` where `item` is."""
@@ -140,6 +174,8 @@ class Document:
         if item.annotations.get(key) == value:
             return None
         pair = f"{key}: {_quote(value)}"
+        if item.aliased_header:  # the annotations may be shared with other nodes: rewrite
+            return self._rewrite_with(item, key, value)
         if key in item.annotation_spans:
             start, end = item.annotation_spans[key]
             return Splice(start, end, _quote(value))
@@ -158,9 +194,12 @@ class Document:
             if meta.first_key >= 0:
                 pad = " " * meta.first_key_column
                 return Splice(meta.end, meta.end, f"{pad}annotations:\n{pad}  {pair}\n")
-        # Any other shape (annotations: null, no metadata): rewrite this one item.
+        return self._rewrite_with(item, key, value)
+
+    def _rewrite_with(self, item: Item, key: str, value: str) -> Splice:
+        """Any other shape: rewrite this one item with the annotation set."""
         data = self.load(item)
-        metadata = data.setdefault("metadata", {}) or {}
+        metadata = data.get("metadata") or {}
         data["metadata"] = metadata
         metadata["annotations"] = {**(metadata.get("annotations") or {}), key: value}
         return self.replace(item, data)
@@ -205,6 +244,30 @@ class Document:
         return Splice(entry.key_start, entry.end, "")
 
 
+def _as_yaml_escape(match: re.Match[str]) -> str:
+    high, low = int(match[2], 16), int(match[3], 16)
+    return f"{match[1]}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
+def _fill_header(item: Item, data: Any) -> None:
+    """Read an item's apiVersion, kind, name, namespace and annotations from its data."""
+    if not isinstance(data, dict):
+        return
+    meta: dict[Any, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+    item.api_version = _text(data.get("apiVersion"))
+    item.kind = _text(data.get("kind"))
+    item.name = _text(meta.get("name"))
+    item.namespace = _text(meta.get("namespace"))
+    annotations = meta.get("annotations")
+    item.annotations = {k: v for k, v in annotations.items()
+                        if isinstance(k, str) and isinstance(v, str)
+                        } if isinstance(annotations, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _after_newline(text: str, index: int) -> str:
     return "" if index == 0 or text[index - 1] == "\n" else "\n"
 
@@ -214,10 +277,3 @@ def _load(text: str) -> Any:
         return yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as err:  # pragma: no cover - the whole document scanned cleanly
         raise InputError(f"input is not valid YAML: {err}".replace("\n", " ")) from None
-
-
-def _to_block(text: str) -> str:
-    data = _load(text)
-    if isinstance(data, dict) and not data.get("items"):
-        data.pop("items", None)
-    return dump(data)

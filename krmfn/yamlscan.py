@@ -9,6 +9,8 @@ ResourceList, the span of every item, and of each item just what the function ne
 
 The same pass guards against hostile input: several documents, duplicate keys, nesting past
 `MAX_DEPTH`, and alias expansion past `ALIAS_BUDGET` (a "billion laughs") raise `InputError`.
+Aliases are YAML, so they are allowed: an item whose alias reaches outside it, or whose
+apiVersion, kind or metadata come from an alias, is marked so that it is loaded in context.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from yaml.events import (
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
+Owner = tuple[int | None, str | None]  # (item index, top-level key) where an event lies
+HEADER_KEYS = ("apiVersion", "kind", "metadata", "<<")  # item keys the scan reads or merges
 
 
 class InputError(Exception):
@@ -67,6 +71,8 @@ class Item:
     annotation_spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     metadata: MapInfo | None = None
     annotations_map: MapInfo | None = None
+    borrows: bool = False  # uses an alias whose anchor is outside the item
+    aliased_header: bool = False  # apiVersion, kind or metadata come (partly) from an alias
 
 
 @dataclass(slots=True)
@@ -89,6 +95,7 @@ class Shape:
     items: list[Item]
     root_end: int
     items_dash_column: int = 0
+    config_borrows: bool = False  # the functionConfig uses an anchor from outside it
 
 
 # Roles of the mappings and sequences the scan looks into; deeper nodes are OTHER.
@@ -124,9 +131,11 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
     entries: dict[str, Entry] = {}
     items: list[Item] = []
     anchors: dict[str, int] = {}
+    owners: dict[str, Owner] = {}  # where each anchor is: items are read one at a time
     anchored: list[tuple[str, int, int]] = []  # (anchor, depth, count at start)
     count = 0
     documents = 0
+    config_borrows = False
     root_flow = False
     dash_column = 0
     last_end = 0
@@ -154,6 +163,7 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                         top[3] = True
                 if event.anchor is not None:
                     anchors[event.anchor] = 1
+                    owners[event.anchor] = _owner(stack, item)
                 last_end = event.end_mark.index
                 continue
         if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \
@@ -167,6 +177,12 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                 if count > 10 * (event.end_mark.index + 1) + ALIAS_BUDGET:
                     raise InputError("input expands YAML aliases past the limit (a "
                                      f"\"billion laughs\"?) at line {event.start_mark.line + 1}")
+                at = _owner(stack, item)
+                if at != owners[event.anchor]:
+                    if item is not None:
+                        item.borrows = True
+                    elif at[1] == "functionConfig":
+                        config_borrows = True
             if not stack:
                 if etype is not MappingStartEvent:
                     raise InputError("input is not a ResourceList: expected a YAML mapping, "
@@ -239,6 +255,10 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                         item.annotations[key] = event.value
                         item.annotation_spans[key] = (event.start_mark.index,
                                                       event.end_mark.index)
+                elif item is not None and (etype is AliasEvent or key == "<<") and (
+                        parent_role in (META, ANNOTATIONS)
+                        or (parent_role == ITEM and key in HEADER_KEYS)):
+                    item.aliased_header = True
                 elif item is not None and etype is MappingStartEvent:
                     if parent_role == ITEM and key == "metadata":
                         role = META
@@ -251,6 +271,7 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                 last_end = event.end_mark.index
                 if etype is ScalarEvent and event.anchor is not None:
                     anchors[event.anchor] = 1
+                    owners[event.anchor] = _owner(stack, item)
                 continue
             # The start of a mapping or a sequence.
             if len(stack) >= MAX_DEPTH:
@@ -258,6 +279,7 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                                  f"{event.start_mark.line + 1})")
             if event.anchor is not None:
                 anchored.append((event.anchor, len(stack), count))
+                owners[event.anchor] = _owner(stack, item)
             payload = None
             if role == META:
                 payload = item.metadata if item is not None else None
@@ -294,7 +316,12 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
             break
     if documents == 0:
         raise InputError("input is empty; expected a ResourceList")
-    return Shape(root_flow, entries, items, root_end, dash_column)
+    return Shape(root_flow, entries, items, root_end, dash_column, config_borrows)
+
+
+def _owner(stack: list[list[Any]], item: Item | None) -> Owner:
+    """Where an event is: (item index or None, the top-level key it is under)."""
+    return (item.index if item is not None else None), (stack[0][4] if stack else None)
 
 
 def _what(etype: type) -> str:

@@ -10,6 +10,7 @@ never a traceback, error results that all name a field, and every input item int
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import yaml
@@ -182,3 +183,16 @@ def test_invalid_services_get_field_errors(sml: dict[str, Any], how: str, seed: 
     assert all(r.severity == "error" and r.field_path for r in results)
     assert out.startswith(text), "an input item was changed"
     assert load(out)["results"]
+
+
+@settings(max_examples=examples(100), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(simplemlservice(), st.booleans())
+def test_flow_style_input_gives_the_same_items(sml: dict[str, Any], json_style: bool) -> None:
+    block = load(resource_list(sml))
+    flow = (json.dumps(block) if json_style
+            else yaml.safe_dump(block, default_flow_style=True, width=1000))
+    out, results, failed = run(flow)
+    assert not failed and not results, [r.to_dict() for r in results]
+    assert load(out)["items"] == load(run(resource_list(sml))[0])["items"]
+    assert run(out)[0] == out, "a second run changed the output"

@@ -1,0 +1,65 @@
+"""Turn a flow-style ResourceList into block style, keeping its comments and quoting.
+
+Text splices (`krmfn.resourcelist`) need items laid out in block style, one per `- ` line.
+A ResourceList written in flow style (`{... items: [{...}, {...}]}`) is therefore rewritten
+once, before anything else. ruamel.yaml's round-trip mode does it: every collection is
+switched to block style, and comments, quotes, key order, anchors and aliases stay as they
+were. Block-style input, which every orchestrator sends, never comes here.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedBase
+from ruamel.yaml.error import YAMLError
+
+from krmfn.yamlscan import InputError
+
+# A comment: `#` at the start of a line or after a blank, to the end of the line. Text inside
+# quoted strings can match too, but then it matches in the input and the output alike.
+_COMMENT = re.compile(r"(?:^|(?<=[ \t]))#.*?(?=[ \t]*$)", re.MULTILINE)
+
+
+def to_block(text: str) -> tuple[str, list[str]]:
+    """`text`, one YAML document, with every collection in block style; and the comments
+    that could not be kept (ruamel.yaml drops some written inside flow collections).
+
+    An empty `items` is dropped (new items are appended as a fresh block sequence).
+    """
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 2**31 - 1  # never re-wrap a long string
+    yaml.indent(mapping=2, sequence=2, offset=0)  # as kpt and kustomize write
+    try:
+        data = yaml.load(text)
+    except YAMLError as err:  # pragma: no cover - the scan read the same text cleanly
+        raise InputError(f"input is not valid YAML: {err}".replace("\n", " ")) from None
+    if isinstance(data, dict) and "items" in data and not data["items"]:
+        del data["items"]
+    _block(data)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    block = out.getvalue()
+    lost = Counter(_COMMENT.findall(text)) - Counter(_COMMENT.findall(block))
+    return block, sorted(lost.elements())
+
+
+def _block(node: Any) -> None:
+    """Switch `node` and everything under it to block style (empty ones stay `{}`, `[]`)."""
+    stack, seen = [node], set()
+    while stack:  # a loop, not recursion: the scan allows nesting up to its depth limit
+        current = stack.pop()
+        if id(current) in seen:  # an alias: the same node again
+            continue
+        seen.add(id(current))
+        if isinstance(current, CommentedBase) and current:
+            current.fa.set_block_style()
+        if isinstance(current, dict):
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
