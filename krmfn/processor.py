@@ -146,6 +146,13 @@ class _Run:
             splice = self.doc.annotate(source.item, source.data, LOCAL_CONFIG, "true")
             if splice is not None:
                 self.splices.append(splice)
+            lost = self.doc.lost_in_item.get(source.item.index)
+            if lost:
+                self.results.append(Result(
+                    "metadata comes from a YAML alias or merge key, so krmfn rewrote this item "
+                    f"to mark it {LOCAL_CONFIG}, with the aliases written out, and could not "
+                    "keep these comments: " + ", ".join(map(repr, lost)),
+                    "warning", base.resource_ref, "metadata", base.file))
         for index, obj in enumerate(outputs):
             self._place(obj, self.generated.get((obj["kind"], namespace, name)),
                         source.annotations, index)

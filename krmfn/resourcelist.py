@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from krmfn.comments import lost_comments
 from krmfn.emitter import dump
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
@@ -66,6 +67,7 @@ class Document:
         self.shape: Shape = scan(text)
         self.original: str | None = None  # the input, when it had to be rewritten
         self.lost_comments: list[str] = []  # comments the block-style rewrite could not keep
+        self.lost_in_item: dict[int, list[str]] = {}  # by item index: what a rewrite dropped
         if self.shape.root_flow or (self._entry_style("items") == "flow" and self.items):
             from krmfn.roundtrip import to_block  # noqa: PLC0415 - rare: ruamel only then
 
@@ -202,7 +204,11 @@ class Document:
         metadata = data.get("metadata") or {}
         data["metadata"] = metadata
         metadata["annotations"] = {**(metadata.get("annotations") or {}), key: value}
-        return self.replace(item, data)
+        splice = self.replace(item, data)
+        lost = lost_comments(self.text[item.start:item.end], splice.text)
+        if lost:
+            self.lost_in_item[item.index] = lost
+        return splice
 
     def write(self, splices: list[Splice], new_items: list[Any],
               results: list[dict[str, Any]]) -> str:

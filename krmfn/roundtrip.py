@@ -10,19 +10,14 @@ were. Block-style input, which every orchestrator sends, never comes here.
 from __future__ import annotations
 
 import io
-import re
-from collections import Counter
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import YAMLError
 
+from krmfn.comments import lost_comments
 from krmfn.yamlscan import InputError
-
-# A comment: `#` at the start of a line or after a blank, to the end of the line. Text inside
-# quoted strings can match too, but then it matches in the input and the output alike.
-_COMMENT = re.compile(r"(?:^|(?<=[ \t]))#.*?(?=[ \t]*$)", re.MULTILINE)
 
 
 def to_block(text: str) -> tuple[str, list[str]]:
@@ -45,8 +40,7 @@ def to_block(text: str) -> tuple[str, list[str]]:
     out = io.StringIO()
     yaml.dump(data, out)
     block = out.getvalue()
-    lost = Counter(_COMMENT.findall(text)) - Counter(_COMMENT.findall(block))
-    return block, sorted(lost.elements())
+    return block, lost_comments(text, block)
 
 
 def _block(node: Any) -> None:
