@@ -23,7 +23,7 @@ from krmfn import _validator
 from krmfn.compiler import SOURCE_ANNOTATION, compile_service, source_ref
 from krmfn.constants import API_VERSION, KIND, OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.options import Options, configmap_fields
-from krmfn.resourcelist import Document, Splice
+from krmfn.resourcelist import Document, Splice, header
 from krmfn.results import (
     INDEX_ANNOTATIONS,
     PATH_ANNOTATIONS,
@@ -184,15 +184,7 @@ def _identity(data: Any) -> tuple[Any, Any]:
 
 def _about(data: Any, annotations: dict[str, str]) -> Result:
     """An empty error result that names the resource `data` and its file."""
-    data = data if isinstance(data, dict) else {}
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    return Result("", "error", resource_ref(
-        _text(data.get("apiVersion")), _text(data.get("kind")), _text(meta.get("name")),
-        _text(meta.get("namespace"))), None, file_ref(annotations))
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return Result("", "error", resource_ref(*header(data)), None, file_ref(annotations))
 
 
 def _read_function_config(doc: Document, results: list[Result]) -> tuple[Options, Any]:
@@ -203,9 +195,9 @@ def _read_function_config(doc: Document, results: list[Result]) -> tuple[Options
     if not isinstance(config, dict):
         results.append(Result("functionConfig is not a mapping", field_path="functionConfig"))
         return Options(), None
-    api_version, kind = config.get("apiVersion"), config.get("kind")
+    kind = config.get("kind")
     base = _about(config, {})
-    if is_source(_text(api_version), _text(kind)):
+    if is_source(*header(config)[:2]):
         return Options(), config
     if kind == "ConfigMap":
         fields, problems = configmap_fields(config.get("data") or {})

@@ -255,16 +255,21 @@ def _as_yaml_escape(match: re.Match[str]) -> str:
     return f"{match[1]}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
 
 
+def header(data: Any) -> tuple[str | None, str | None, str | None, str | None]:
+    """An object's apiVersion, kind, name and namespace; each None where it is not a string."""
+    data = data if isinstance(data, dict) else {}
+    meta = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+    return (_text(data.get("apiVersion")), _text(data.get("kind")), _text(meta.get("name")),
+            _text(meta.get("namespace")))
+
+
 def _fill_header(item: Item, data: Any) -> None:
     """Read an item's apiVersion, kind, name, namespace and annotations from its data."""
     if not isinstance(data, dict):
         return
-    meta: dict[Any, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
-    item.api_version = _text(data.get("apiVersion"))
-    item.kind = _text(data.get("kind"))
-    item.name = _text(meta.get("name"))
-    item.namespace = _text(meta.get("namespace"))
-    annotations = meta.get("annotations")
+    item.api_version, item.kind, item.name, item.namespace = header(data)
+    meta = data.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
     item.annotations = {k: v for k, v in annotations.items()
                         if isinstance(k, str) and isinstance(v, str)
                         } if isinstance(annotations, dict) else {}
