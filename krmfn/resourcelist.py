@@ -23,7 +23,7 @@ import yaml
 
 from krmfn.comments import lost_comments
 from krmfn.emitter import dump
-from krmfn.yamlscan import InputError, Item, Shape, scan
+from krmfn.yamlscan import InputError, Item, Shape, invalid_yaml, scan
 
 # Lines of the annotations orchestrators add (path, index, ids): not part of an object's
 # content when an earlier output is compared with a new one.
@@ -287,4 +287,4 @@ def _load(text: str) -> Any:
     try:
         return yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as err:  # pragma: no cover - the whole document scanned cleanly
-        raise InputError(f"input is not valid YAML: {err}".replace("\n", " ")) from None
+        raise invalid_yaml(err) from None

@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.error import YAMLError
 
 from krmfn.comments import lost_comments
-from krmfn.yamlscan import InputError
+from krmfn.yamlscan import invalid_yaml
 
 
 def to_block(text: str) -> tuple[str, list[str]]:
@@ -33,7 +33,7 @@ def to_block(text: str) -> tuple[str, list[str]]:
     try:
         data = yaml.load(text)
     except YAMLError as err:  # pragma: no cover - the scan read the same text cleanly
-        raise InputError(f"input is not valid YAML: {err}".replace("\n", " ")) from None
+        raise invalid_yaml(err) from None
     if isinstance(data, dict) and "items" in data and not data["items"]:
         del data["items"]
     _block(data)

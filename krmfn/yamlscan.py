@@ -42,6 +42,11 @@ class InputError(Exception):
     """The input is not a ResourceList the function can read; the message is one line."""
 
 
+def invalid_yaml(err: Exception) -> InputError:
+    """The error for text a YAML reader (PyYAML's or ruamel.yaml's) refused, on one line."""
+    return InputError(f"input is not valid YAML: {err}".replace("\n", " "))
+
+
 @dataclass(slots=True)
 class MapInfo:
     """Where a mapping sits: its first character, style, and first key (block style)."""
