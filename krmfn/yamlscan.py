@@ -121,11 +121,21 @@ def scan(text: str) -> Shape:
         return _scan(text)
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = err.problem or err.context or "malformed YAML"
+        if "nesting" in problem:
+            # libyaml 0.2.6 and later stop at a nesting depth of their own, above ours, while
+            # scanning ahead: one wording for too deep, whichever reader saw it first.
+            raise too_deep(mark.line if mark else None) from None
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InputError(f"input is not valid YAML: {problem}{where}") from None
     except RecursionError:  # pragma: no cover - the depth limit stops nesting first
-        raise InputError(f"input is nested deeper than {MAX_DEPTH} levels") from None
+        raise too_deep(None) from None
+
+
+def too_deep(line: int | None) -> InputError:
+    """The error for input nested past `MAX_DEPTH`; `line` counts from 0."""
+    where = f" (line {line + 1})" if line is not None else ""
+    return InputError(f"input is nested deeper than {MAX_DEPTH} levels{where}")
 
 
 def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept flat for speed
@@ -280,8 +290,7 @@ def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept
                 continue
             # The start of a mapping or a sequence.
             if len(stack) >= MAX_DEPTH:
-                raise InputError(f"input is nested deeper than {MAX_DEPTH} levels (line "
-                                 f"{event.start_mark.line + 1})")
+                raise too_deep(event.start_mark.line)
             if event.anchor is not None:
                 anchored.append((event.anchor, len(stack), count))
                 owners[event.anchor] = _owner(stack, item)

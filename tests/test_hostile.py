@@ -18,6 +18,9 @@ LAUGHS = HEADER + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {nam
         for i in range(9))
 DEEP = HEADER + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: deep}\n" \
     "  data: " + "[" * 5000 + "]" * 5000 + "\n"
+# Deep in block style: krmfn's own limit is met before any reader's.
+DEEP_BLOCK = HEADER + "items:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: deep}\n" \
+    "  data:\n" + "".join("  " * (i + 2) + "k:\n" for i in range(300)) + "  " * 302 + "v\n"
 SML = ("- apiVersion: tensorstack.dev/v1beta1\n  kind: SimpleMLService\n  metadata:\n"
        "    name: ok\n  spec:\n    tensorflow:\n      image: a:1\n")
 
@@ -35,7 +38,8 @@ def _run(data: bytes) -> tuple[int, str, float]:
 
 CASES = {
     "billion laughs": (LAUGHS.encode(), "alias"),
-    "deep nesting": (DEEP.encode(), "nested deeper"),
+    "deep nesting": (DEEP.encode(), "nested deeper than"),
+    "deep block nesting": (DEEP_BLOCK.encode(), "nested deeper than"),
     "100 MB": (HEADER.encode() + b"items:\n" + b"- {kind: ConfigMap}\n" * 5_300_000, "bytes"),
     "NUL byte": (HEADER.encode() + b"items: []\n\x00\n", "NUL"),
     "invalid UTF-8": (HEADER.encode() + b"items:\n- {name: \xff\xfe}\n", "UTF-8"),
