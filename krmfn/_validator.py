@@ -4,6 +4,10 @@ from typing import Any
 
 from krmfn import checks
 
+# The releases that wrote this module; krmfn.validation falls back to building the
+# validators with pydantic when the installed pydantic-core refuses these schemas.
+BUILT_WITH = {'pydantic': '2.14.4', 'pydantic-core': '2.50.5'}
+
 SIMPLEMLSERVICE: dict[str, Any] = {'definitions': [{'computed_fields': [],
                   'config': {'extra_fields_behavior': 'forbid',
                              'strict': True,

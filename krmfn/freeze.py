@@ -3,8 +3,10 @@
 Importing pydantic costs more than a whole small run of the function, so the validators are
 built once, here, and written as pydantic-core schemas to `krmfn/_validator.py`; at run time
 `krmfn.validation` hands them to `pydantic_core.SchemaValidator`. The frozen schemas call the
-rules of `krmfn.checks` by name. `python -m krmfn.freeze` rewrites the module; a test fails
-when it is stale.
+rules of `krmfn.checks` by name. The module records the pydantic and pydantic-core releases
+that wrote it (`BUILT_WITH`): the format is pydantic-core's internal one, so another release
+may refuse it, and `krmfn.validation` then builds the validators with pydantic instead.
+`python -m krmfn.freeze` rewrites the module; a test fails when it is stale.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pydantic
+import pydantic_core
 from pydantic import TypeAdapter
 
 from krmfn import checks, schema
@@ -58,7 +62,11 @@ def source() -> str:
     """The text of `krmfn/_validator.py` for the current schema."""
     parts = ['"""Frozen pydantic-core schemas of krmfn.schema: written by `python -m '
              'krmfn.freeze`, do not edit."""\n',
-             "# ruff: noqa: E501\n", "from typing import Any\n\n", "from krmfn import checks\n"]
+             "# ruff: noqa: E501\n", "from typing import Any\n\n", "from krmfn import checks\n\n",
+             "# The releases that wrote this module; krmfn.validation falls back to building the\n"
+             "# validators with pydantic when the installed pydantic-core refuses these schemas.\n",
+             f"BUILT_WITH = {{'pydantic': {pydantic.VERSION!r}, "
+             f"'pydantic-core': {pydantic_core.__version__!r}}}\n"]
     for name, model in FROZEN.items():
         frozen = pprint.pformat(_clean(TypeAdapter(model).core_schema), width=100,
                                 sort_dicts=True)

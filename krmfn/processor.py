@@ -19,7 +19,6 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from krmfn import _validator
 from krmfn.compiler import SOURCE_ANNOTATION, compile_service, source_ref
 from krmfn.constants import API_VERSION, KIND, OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.options import Options, configmap_fields
@@ -32,7 +31,7 @@ from krmfn.results import (
     from_validation,
     resource_ref,
 )
-from krmfn.validation import validate
+from krmfn.validation import validate, validator_for
 from krmfn.yamlscan import Item
 
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
@@ -123,7 +122,8 @@ class _Run:
             self.live.add(source_ref(meta.get("namespace"), str(meta.get("name"))))
         sml, errors = validate("SIMPLEMLSERVICE", source.data)
         if sml is None:
-            self.results.extend(from_validation(errors, _validator.SIMPLEMLSERVICE, base))
+            schema = validator_for("SIMPLEMLSERVICE").schema
+            self.results.extend(from_validation(errors, schema, base))
             return
         name, namespace = sml["metadata"]["name"], sml["metadata"].get("namespace")
         if (namespace, name) in self.compiled:
@@ -214,7 +214,7 @@ def _read_function_config(doc: Document, results: list[Result]) -> tuple[Options
         return Options(), None
     valid, errors = validate("OPTIONS", fields)
     if valid is None:
-        results.extend(from_validation(errors, _validator.OPTIONS, base))
+        results.extend(from_validation(errors, validator_for("OPTIONS").schema, base))
         return Options(), None
     return Options.from_fields(valid), None
 

@@ -1,12 +1,22 @@
-"""Validate a loaded SimpleMLService or options object against the frozen schemas.
+"""Validate a loaded SimpleMLService or options object, with pydantic-core's validators.
 
-The validators are pydantic-core's, built on first use from `krmfn._validator` (see
-`krmfn.freeze`), so a run never imports pydantic itself. The result is the normalized plain
-dict, or the list of pydantic error details for `krmfn.results` to turn into results.
+The validators come from `krmfn._validator`: the pydantic-core schemas of `krmfn.schema`,
+frozen by `krmfn.freeze`, so that a run never imports pydantic itself (importing it costs more
+than a whole small run). That module's schema format is pydantic-core's internal one, which
+pydantic-core does not promise to keep: `_validator.BUILT_WITH` records the release that wrote
+it. When the installed pydantic-core cannot build a frozen schema, or KRMFN_VALIDATOR=pydantic
+is set, the validators are built from `krmfn.schema` with pydantic instead: a slower start,
+the same answers (the tests hold both paths to the same results).
+
+The result of a validation is the normalized plain dict, or the list of pydantic error details
+for `krmfn.results` to turn into results.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -14,18 +24,46 @@ from pydantic_core import SchemaValidator, ValidationError
 
 from krmfn import _validator
 
+FORCE_ENV = "KRMFN_VALIDATOR"  # "pydantic": build the validators with pydantic
+
+
+@dataclass(frozen=True)
+class Validator:
+    """A ready validator, the core schema it was built from, and whether that was frozen."""
+
+    validate_python: Callable[[Any], Any]
+    schema: dict[str, Any]
+    frozen: bool
+
 
 @cache
-def _validator_for(name: str) -> SchemaValidator:
-    return SchemaValidator(getattr(_validator, name))
+def validator_for(name: str) -> Validator:
+    """The validator for `name` ("SIMPLEMLSERVICE" or "OPTIONS"), built on first use."""
+    if os.environ.get(FORCE_ENV) != "pydantic":
+        schema: dict[str, Any] = getattr(_validator, name)
+        try:
+            return Validator(SchemaValidator(schema).validate_python, schema, True)
+        except Exception:  # any refusal of the frozen format means: rebuild with pydantic
+            pass
+    return _from_pydantic(name)
+
+
+def _from_pydantic(name: str) -> Validator:
+    from pydantic import TypeAdapter  # noqa: PLC0415 - only when the frozen schema won't do
+
+    from krmfn.freeze import FROZEN  # noqa: PLC0415
+
+    adapter: TypeAdapter[Any] = TypeAdapter(FROZEN[name])
+    schema: dict[str, Any] = dict(adapter.core_schema)
+    return Validator(adapter.validate_python, schema, False)
 
 
 def validate(name: str, data: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """Validate `data` with the frozen schema `name` ("SIMPLEMLSERVICE" or "OPTIONS").
+    """Validate `data` with the schema `name` ("SIMPLEMLSERVICE" or "OPTIONS").
 
     Returns (normalized dict, []) when valid, else (None, error details).
     """
     try:
-        return _validator_for(name).validate_python(data), []
+        return validator_for(name).validate_python(data), []
     except ValidationError as err:
         return None, [dict(detail) for detail in err.errors(include_url=False)]

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
+import pydantic
+import pydantic_core
 import pytest
 import yaml
 
-from krmfn import _validator, crd, freeze
+from krmfn import _validator, crd, freeze, validation
 from krmfn.compiler import compile_service
 from krmfn.options import Options
 from krmfn.validation import validate
-from tests.helpers import ROOT, validate_object
+from tests.helpers import ROOT, krmfn, validate_object
 
 BASE: dict[str, Any] = {
     "apiVersion": "tensorstack.dev/v1beta1",
@@ -108,9 +111,75 @@ def test_validation_never_changes_its_input() -> None:
 
 
 def test_frozen_validator_is_current() -> None:
+    installed = {"pydantic": pydantic.VERSION, "pydantic-core": pydantic_core.__version__}
+    if installed != _validator.BUILT_WITH:
+        pytest.skip(f"krmfn/_validator.py was frozen by {_validator.BUILT_WITH}; {installed} is "
+                    "installed (the lock installs the former)")
     current = (ROOT / "krmfn" / "_validator.py").read_text(encoding="utf-8")
     assert current == freeze.source(), "run: python -m krmfn.freeze"
-    assert _validator.SIMPLEMLSERVICE
+
+
+def _corpus() -> list[Any]:
+    """Every SimpleMLService and options object of the golden cases, valid or not."""
+    found = []
+    for path in sorted((ROOT / "tests" / "cases").glob("*/input.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue  # JSON with surrogate pairs: its services are in other cases too
+        for obj in [*(data.get("items") or []), data.get("functionConfig")]:
+            if isinstance(obj, dict) and obj.get("kind") in ("SimpleMLService",
+                                                            "SimpleMLServiceOptions"):
+                found.append(obj)
+    return found
+
+
+def _answers(validators: dict[str, Any]) -> list[Any]:
+    out = []
+    for obj in _corpus():
+        name = "OPTIONS" if obj["kind"] == "SimpleMLServiceOptions" else "SIMPLEMLSERVICE"
+        try:
+            out.append(("valid", validators[name].validate_python(copy.deepcopy(obj))))
+        except pydantic_core.ValidationError as err:
+            out.append(("invalid", [(e["type"], e["loc"], e.get("ctx"))
+                                    for e in err.errors(include_url=False)]))
+    return out
+
+
+def test_the_frozen_and_the_pydantic_validators_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    validation.validator_for.cache_clear()
+    frozen = {name: validation.validator_for(name) for name in ("SIMPLEMLSERVICE", "OPTIONS")}
+    monkeypatch.setenv(validation.FORCE_ENV, "pydantic")
+    validation.validator_for.cache_clear()
+    built = {name: validation.validator_for(name) for name in ("SIMPLEMLSERVICE", "OPTIONS")}
+    validation.validator_for.cache_clear()
+    assert all(v.frozen for v in frozen.values()) or _validator.BUILT_WITH["pydantic-core"] \
+        != pydantic_core.__version__, "the lock's pydantic-core refused the frozen schemas"
+    assert not any(v.frozen for v in built.values())
+    assert len(_corpus()) > 40
+    assert _answers(frozen) == _answers(built)
+
+
+def test_a_refused_frozen_schema_falls_back_to_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_validator, "SIMPLEMLSERVICE", {"type": "no-such-schema-type"})
+    validation.validator_for.cache_clear()
+    try:
+        fallback = validation.validator_for("SIMPLEMLSERVICE")
+        assert not fallback.frozen
+        assert validate("SIMPLEMLSERVICE", copy.deepcopy(BASE))[0] is not None
+        errors = validate("SIMPLEMLSERVICE", with_spec(pytroch={"image": "x"}))[1]
+        assert ("spec", "pytroch") in [tuple(e["loc"]) for e in errors]
+    finally:
+        validation.validator_for.cache_clear()
+
+
+def test_a_run_with_the_fallback_gives_the_same_output() -> None:
+    for case in ("tensorflow-s3", "error-every-item", "options-typed"):
+        source = (ROOT / "tests" / "cases" / case / "input.yaml").read_text(encoding="utf-8")
+        env = {**os.environ, validation.FORCE_ENV: "pydantic"}
+        run = krmfn(stdin=source, env=env)
+        assert run.stdout == (ROOT / "tests" / "cases" / case / "expected.yaml").read_text(
+            encoding="utf-8"), case
 
 
 def test_published_schemas_are_current() -> None:
