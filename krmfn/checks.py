@@ -17,7 +17,14 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from krmfn.constants import DEFAULT_MODEL_DIR, FRAMEWORKS, MODEL_VOLUME, S3_CONFIG_VOLUME
+from krmfn.constants import (
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_MODEL_DIR,
+    DEFAULT_SHUTDOWN_DELAY_SECONDS,
+    FRAMEWORKS,
+    MODEL_VOLUME,
+    S3_CONFIG_VOLUME,
+)
 
 DNS1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -251,4 +258,30 @@ def spec(value: dict[str, Any]) -> dict[str, Any]:
                         f"model volume, found it mounted from {show(mount.get('name'))}",
                         f"custom.spec.containers[{i}].volumeMounts[{j}].mountPath",
                     )
+    return value
+
+
+def properties(value: dict[str, str]) -> dict[str, str]:
+    """TorchServe properties: keys and values that fit on one `key=value` line."""
+    for key, val in value.items():
+        if not key or any(c.isspace() or c in "=:#!" for c in key):
+            raise fail(f"expected a property name without spaces, '=', ':', '#' or '!', "
+                       f"found {show(key)}", f"[{key}]")
+        if "\n" in val or "\r" in val:
+            raise fail(f"expected a one-line value, found {show(val)}", f"[{key}]")
+    return value
+
+
+def options(value: dict[str, Any]) -> dict[str, Any]:
+    """Options that must agree with each other."""
+    if "torchserveConfigMap" in value and "torchserveProperties" in value:
+        raise fail("set torchserveProperties or torchserveConfigMap, not both (properties "
+                   "go into the generated configuration, which your ConfigMap replaces)",
+                   "torchserveProperties")
+    grace = value.get("terminationGracePeriodSeconds", DEFAULT_GRACE_SECONDS)
+    delay = value.get("shutdownDelaySeconds", DEFAULT_SHUTDOWN_DELAY_SECONDS)
+    if delay and delay >= grace:
+        raise fail(f"expected shutdownDelaySeconds ({delay}) below terminationGracePeriodSeconds "
+                   f"({grace}): the server needs time to stop after the delay",
+                   "shutdownDelaySeconds")
     return value

@@ -1,36 +1,33 @@
-"""Compile one validated SimpleMLService into its Deployment and Service.
+"""Compile one validated SimpleMLService into its Deployment, Service and server config.
 
 A pure function over plain dicts: it takes the dict that `krmfn.validation` returns (both
-spellings of a field already folded into one) and the run's `Options`, and gives two new
-dicts. Nothing here reads or writes YAML, and the input is never changed.
+spellings of a field already folded into one) and the run's `Options`, and gives new dicts.
+Nothing here reads or writes YAML, and the input is never changed.
 
 What each field becomes is fixed by the contract in the project's SPEC; in short:
-tensorflow and pytorch get a container `user-container` with the server's command line,
-ports and readiness probe; custom keeps the user's PodSpec; `storage.pvc` mounts the claim
-read-only; `storage.s3` adds an init container that copies the model with s3cmd, the Secret
-reaching that container only.
+tensorflow and pytorch get a container `user-container` from their server's module
+(`krmfn.servers`: command line, ports, probes, how the pod stops), and pytorch a ConfigMap
+`<name>-torchserve` with TorchServe's configuration; custom keeps the user's PodSpec; the
+model volume comes from `krmfn.storage` (a PVC mounted read-only, or S3 copied in by an init
+container, the Secret reaching that container only). Every output carries the same labels
+and the annotation naming its source.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any
 
-from krmfn.constants import DEFAULT_MODEL_DIR, MODEL_VOLUME, S3_CONFIG_VOLUME
+from krmfn.constants import Obj
 from krmfn.options import Options
+from krmfn.servers import tensorflow, torchserve
+from krmfn.storage import add_model_volume, model_dir
 
 SELECTOR_LABEL = "tensorstack.dev/simplemlservice"
 QUEUE_LABEL = "scheduler.tensorstack.dev/queue"
 SOURCE_ANNOTATION = "krmfn.dev/generated-from"
 T9K_SCHEDULER = "t9k-scheduler"
-SERVING_CONTAINER = "user-container"
-DOWNLOADER_CONTAINER = "model-downloader"
-S3_CONFIG_DIR = "/var/run/secrets/krmfn/s3"
-DOWNLOADER_UID = 65532
-HTTP_PORT = 8080
-GRPC_PORT = 9090
-
-Obj = dict[str, Any]
+_POD_ORDER = ("terminationGracePeriodSeconds", "automountServiceAccountToken", "schedulerName",
+              "securityContext", "initContainers", "containers", "volumes")
 
 
 def source_ref(namespace: str | None, name: str) -> str:
@@ -38,11 +35,12 @@ def source_ref(namespace: str | None, name: str) -> str:
     return f"SimpleMLService/{namespace}/{name}" if namespace else f"SimpleMLService/{name}"
 
 
-def compile_service(sml: Obj, options: Options) -> tuple[Obj, Obj]:
-    """Return the (Deployment, Service) for a validated SimpleMLService."""
+def compile_service(sml: Obj, options: Options) -> list[Obj]:
+    """The objects a validated SimpleMLService becomes: Deployment, Service, [ConfigMap]."""
     meta = sml["metadata"]
     spec = sml["spec"]
     name = meta["name"]
+    ref = source_ref(meta.get("namespace"), name)
     labels = {
         "app.kubernetes.io/name": name,
         "app.kubernetes.io/component": "model-server",
@@ -54,153 +52,90 @@ def compile_service(sml: Obj, options: Options) -> tuple[Obj, Obj]:
     if "namespace" in meta:
         out_meta["namespace"] = meta["namespace"]
     out_meta["labels"] = labels
-    out_meta["annotations"] = {SOURCE_ANNOTATION: source_ref(meta.get("namespace"), name)}
+    out_meta["annotations"] = {SOURCE_ANNOTATION: ref}
 
-    pod_labels = dict(labels)
+    template_meta: Obj = {"labels": dict(labels)}
     queue = spec.get("scheduler", {}).get("t9kScheduler", {}).get("queue")
     if queue is not None:
-        pod_labels[QUEUE_LABEL] = queue
+        template_meta["labels"][QUEUE_LABEL] = queue
+    pod = _pod_spec(name, spec, options, queue is not None)
+    extra: list[Obj] = []
+    if "pytorch" in spec and not options.torchserve_config_map:
+        properties = torchserve.config_properties(ref, options)
+        template_meta["annotations"] = {
+            torchserve.CONFIG_HASH_ANNOTATION: torchserve.config_hash(properties)}
+        extra.append({"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {**copy.deepcopy(out_meta),
+                                   "name": torchserve.config_map_name(name)},
+                      "data": {torchserve.CONFIG_KEY: properties}})
     deployment_spec: Obj = {
         "replicas": spec.get("replicas", 1),
         "selector": {"matchLabels": {SELECTOR_LABEL: name}},
     }
     if "strategy" in spec:
         deployment_spec["strategy"] = copy.deepcopy(spec["strategy"])
-    deployment_spec["template"] = {
-        "metadata": {"labels": pod_labels},
-        "spec": _pod_spec(name, spec, options, queue is not None),
-    }
+    deployment_spec["template"] = {"metadata": template_meta, "spec": pod}
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment",
                   "metadata": copy.deepcopy(out_meta), "spec": deployment_spec}
     service = {"apiVersion": "v1", "kind": "Service", "metadata": out_meta,
                "spec": _service_spec(name, spec.get("service", {}))}
-    return deployment, service
+    return [deployment, service, *extra]
 
 
-def _model_dir(spec: Obj) -> str | None:
-    storage = spec.get("storage", {})
-    for kind in ("s3", "pvc"):
-        if kind in storage:
-            return str(storage[kind]["containerPath"])
-    return None
+def warnings(sml: Obj) -> list[tuple[str, str]]:
+    """What compiles but will likely not serve as meant: (field path, message) pairs."""
+    spec = sml["spec"]
+    return tensorflow.layout_warnings(spec) if "tensorflow" in spec else []
 
 
 def _pod_spec(name: str, spec: Obj, options: Options, t9k: bool) -> Obj:
-    model_dir = _model_dir(spec) or DEFAULT_MODEL_DIR
     if "custom" in spec:
-        pod = copy.deepcopy(spec["custom"]["spec"])
-        pod.setdefault("automountServiceAccountToken", False)
-    else:
-        pod = {
-            "automountServiceAccountToken": False,
-            "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [_serving_container(name, spec, options, model_dir)],
-        }
+        # The user's PodSpec, as written: what krmfn adds goes after the user's keys.
+        pod: Obj = copy.deepcopy(spec["custom"]["spec"])
+        if pod.get("automountServiceAccountToken") is None:
+            pod["automountServiceAccountToken"] = False
+        if t9k:
+            pod["schedulerName"] = T9K_SCHEDULER
+        add_model_volume(pod, spec, options.downloader_image)
+        return pod
+    where = model_dir(spec)
+    pod = {
+        "terminationGracePeriodSeconds": options.termination_grace_period_seconds,
+        "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
+    }
     if t9k:
         pod["schedulerName"] = T9K_SCHEDULER
-    storage = spec.get("storage", {})
-    if "pvc" in storage:
-        _add_model_volume(pod, model_dir, {"persistentVolumeClaim": {
-            "claimName": storage["pvc"]["name"], "readOnly": True}}, storage["pvc"].get("subPath"))
-    elif "s3" in storage:
-        _add_model_volume(pod, model_dir, {"emptyDir": {}}, None)
-        _add_downloader(pod, storage["s3"], model_dir, options)
+    if "tensorflow" in spec:
+        framework = spec["tensorflow"]
+        server = tensorflow.container(name, framework, where, options)
+    else:
+        framework = spec["pytorch"]
+        server = torchserve.container(framework, where, options)
+        pod["volumes"] = [torchserve.config_volume(name, options)]
+    if "resources" in framework:
+        server["resources"] = copy.deepcopy(framework["resources"])
+    # The serving images need their own user and a writable root (TorchServe writes logs
+    # into its working directory), so only what never breaks them is taken away here.
+    server["securityContext"] = {"allowPrivilegeEscalation": False,
+                                 "capabilities": {"drop": ["ALL"]}}
+    pod["containers"] = [_ordered_container(server)]
+    add_model_volume(pod, spec, options.downloader_image)
     return _ordered(pod)
 
 
-_POD_ORDER = ("automountServiceAccountToken", "schedulerName", "securityContext",
-              "initContainers", "containers", "volumes")
+def _ordered_container(container: Obj) -> Obj:
+    """The serving container with its mounts last, as people read containers."""
+    mounts = container.pop("volumeMounts", None)
+    if mounts is not None:
+        container["volumeMounts"] = mounts
+    return container
 
 
 def _ordered(pod: Obj) -> Obj:
     """The pod's keys in reading order: settings, init containers, containers, volumes."""
     first = {key: pod[key] for key in _POD_ORDER if key in pod}
     return {**first, **{key: value for key, value in pod.items() if key not in first}}
-
-
-def _serving_container(name: str, spec: Obj, options: Options, model_dir: str) -> Obj:
-    if "tensorflow" in spec:
-        framework = spec["tensorflow"]
-        command = ["/usr/bin/tensorflow_model_server"]
-        args = [f"--port={GRPC_PORT}", f"--rest_api_port={HTTP_PORT}", f"--model_name={name}",
-                f"--model_base_path={model_dir}", *options.tensorflow_extra_args]
-        ports = [_port("http", HTTP_PORT), _port("grpc", GRPC_PORT)]
-        probe_path = f"/v1/models/{name}"
-    else:
-        framework = spec["pytorch"]
-        command = ["torchserve"]
-        args = ["--start", f"--model-store={model_dir}", "--models",
-                framework.get("modelsFlag", "all"), "--foreground", *options.pytorch_extra_args]
-        ports = [_port("http", HTTP_PORT)]
-        probe_path = "/ping"
-    container: Obj = {
-        "name": SERVING_CONTAINER,
-        "image": framework["image"],
-        "command": command,
-        "args": args,
-        "ports": ports,
-        "readinessProbe": {"httpGet": {"path": probe_path, "port": HTTP_PORT}},
-        # Loading a large model can take minutes: the startup probe allows ten of them
-        # before the liveness probe (is the server still listening?) takes over.
-        "startupProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
-                         "failureThreshold": 60},
-        "livenessProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
-                          "failureThreshold": 3},
-    }
-    if "resources" in framework:
-        container["resources"] = copy.deepcopy(framework["resources"])
-    # The serving images need their own user and a writable root (TorchServe writes logs
-    # into its working directory), so only what never breaks them is taken away here.
-    container["securityContext"] = {"allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"]}}
-    return container
-
-
-def _port(name: str, number: int) -> Obj:
-    return {"name": name, "containerPort": number, "protocol": "TCP"}
-
-
-def _add_model_volume(pod: Obj, model_dir: str, source: Obj, sub_path: str | None) -> None:
-    mount: Obj = {"name": MODEL_VOLUME, "mountPath": model_dir, "readOnly": True}
-    if sub_path:
-        mount["subPath"] = sub_path
-    for container in pod["containers"]:
-        container.setdefault("volumeMounts", []).append(dict(mount))
-    pod.setdefault("volumes", []).append({"name": MODEL_VOLUME, **source})
-
-
-def _add_downloader(pod: Obj, s3: Obj, model_dir: str, options: Options) -> None:
-    uri = s3["uri"] if s3["uri"].endswith("/") else s3["uri"] + "/"
-    downloader = {
-        "name": DOWNLOADER_CONTAINER,
-        "image": options.downloader_image,
-        "command": ["s3cmd"],
-        "args": [f"--config={S3_CONFIG_DIR}/.s3cfg", "--no-progress", "sync", uri,
-                 model_dir + "/"],
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                      "limits": {"memory": "512Mi"}},
-        "volumeMounts": [
-            {"name": MODEL_VOLUME, "mountPath": model_dir},
-            {"name": S3_CONFIG_VOLUME, "mountPath": S3_CONFIG_DIR, "readOnly": True},
-        ],
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": DOWNLOADER_UID,
-            "runAsGroup": DOWNLOADER_UID,
-            "allowPrivilegeEscalation": False,
-            "readOnlyRootFilesystem": True,
-            "capabilities": {"drop": ["ALL"]},
-        },
-    }
-    pod["initContainers"] = [downloader, *pod.get("initContainers", [])]
-    pod.setdefault("volumes", []).append({"name": S3_CONFIG_VOLUME, "secret": {
-        "secretName": s3["secretName"],
-        "items": [{"key": ".s3cfg", "path": ".s3cfg"}],
-        "defaultMode": 0o440,
-    }})
-    # The Secret's file is readable by its group only: make the downloader's group the
-    # pod's fsGroup, unless the pod already names one (then the downloader is in it too).
-    pod.setdefault("securityContext", {}).setdefault("fsGroup", DOWNLOADER_UID)
 
 
 def _service_spec(name: str, service: Obj) -> Obj:
@@ -220,6 +155,8 @@ def _service_spec(name: str, service: Obj) -> Obj:
     if "type" in service:
         out["type"] = service["type"]
     out["selector"] = {SELECTOR_LABEL: name}
-    out["ports"] = ports or [{"name": "http", "port": 80, "targetPort": HTTP_PORT,
+    out["ports"] = ports or [{"name": "http", "port": 80, "targetPort": 8080,
                               "protocol": "TCP"}]
     return out
+
+

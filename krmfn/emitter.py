@@ -2,12 +2,20 @@
 
 Generated objects are small trees of dicts, lists and scalars, and most of their strings
 (keys, names, images, paths) are plain words. PyYAML decides the style of every scalar with
-a costly analysis; here a word made only of safe characters that YAML would read back as a
-string is written plain at once, and anything else is asked of PyYAML itself, once per
-distinct value. The layout (two-space indent, sequences not indented under their key, `{}`
-and `[]` for empty collections) is PyYAML's; a property test holds the two to the same
-bytes. Multi-line strings are written double-quoted on one line, so that no scalar ever
-spans lines and text can be re-indented safely.
+a costly analysis; here each distinct scalar is decided once and remembered: a word made only
+of safe characters that no YAML reader would take for anything but a string is written plain
+at once, and anything else is asked of PyYAML itself. The layout (two-space indent, sequences
+not indented under their key, `{}` and `[]` for empty collections) is PyYAML's; a property
+test holds the two to the same bytes.
+
+Which strings are quoted: every one that some reader in the pipeline would not read back as
+the same string. PyYAML's resolver knows YAML 1.1 without `y`/`n`; Go's readers (kubectl,
+kustomize, kpt) also read `y`, `n`, `1e3`, `08`, `0o17` or `1_000` as booleans and numbers.
+`STRICT` is the union, and PyYAML quotes what it resolves (`Dumper` uses it too).
+
+Multi-line strings are written as literal blocks (`|`) where YAML allows it (PyYAML decides),
+else double-quoted on one line; a literal block's lines are indented under their key, so text
+can still be re-indented safely as a whole.
 """
 
 from __future__ import annotations
@@ -21,12 +29,31 @@ from yaml.resolver import Resolver
 
 _SAFE = re.compile(r"(?!---|\.\.\.)(?!-\Z)[A-Za-z0-9_./=+-][A-Za-z0-9_./:=@+-]*(?<!:)\Z")
 _STR_TAG = "tag:yaml.org,2002:str"
-_resolve: Any = Resolver().resolve
-_scalars: dict[Any, str] = {}
+_MULTILINE = re.compile("[\n\r\x85\u2028\u2029]")
+_ODD_BREAK = re.compile("[\r\x85\u2028\u2029]")
 
 
-class Dumper(yaml.CSafeDumper):
-    """libyaml's emitter, never writing anchors and aliases (kpt rejects them)."""
+class StrictResolver(Resolver):
+    """PyYAML's resolver, plus what YAML 1.1 and Go's YAML readers take for non-strings."""
+
+
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:y|Y|n|N)$", "yYnN"),
+    # Go parses integers with base prefixes and underscores, and YAML 1.2's floats.
+    ("int", r"^[-+]?(?:0[bB][01_]+|0[oO]?[0-7_]+|0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)$",
+     "-+0123456789"),
+    ("float", r"^[-+]?(?:\.[0-9_]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9_]+)?$",
+     "-+.0123456789"),
+):
+    StrictResolver.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern),
+                                         list(_first))
+
+STRICT = StrictResolver()
+_resolve: Any = STRICT.resolve
+
+
+class Dumper(yaml.CSafeDumper, StrictResolver):
+    """libyaml's emitter with the strict resolver, never writing anchors (kpt rejects them)."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
@@ -35,35 +62,84 @@ class Dumper(yaml.CSafeDumper):
 def _pyyaml(value: Any, style: str | None = None) -> str:
     text: str = yaml.dump(value, Dumper=Dumper, default_style=style, allow_unicode=True,
                           width=2**31 - 1)
-    return text.removesuffix("\n...\n").removesuffix("\n")
+    if text.endswith("\n...\n"):  # the end marker PyYAML puts after a lone plain scalar
+        text = text[:-4]
+    return text.removesuffix("\n")
+
+
+_strings: dict[str, str] = {}  # a string's text as a value (a literal block may span lines)
+_keys: dict[str, str] = {}  # a string's text as a mapping key (always one line)
+_others: dict[tuple[type, Any], str] = {}
+
+
+def literal_style(value: str) -> bool:
+    """True when a multi-line value may be written as a literal block.
+
+    Only plain line feeds, and at most one at the end: a block that keeps several final
+    line breaks (`|+`) makes PyYAML end the document with `...`, which no item may hold.
+    """
+    keep = value.endswith("\n") and (len(value) == 1 or value[-2] == "\n")  # PyYAML's rule
+    return "\n" in value and not keep and not _ODD_BREAK.search(value)
+
+
+def _decide(value: str, key: bool) -> str:
+    if _SAFE.match(value) and _resolve(ScalarNode, value, (True, False)) == _STR_TAG:
+        return value
+    if _MULTILINE.search(value):
+        if not key and literal_style(value):
+            block = _pyyaml(value, "|")
+            if block.startswith("|"):
+                return block
+        return _pyyaml(value, '"')
+    text = _pyyaml(value)
+    return _pyyaml(value, '"') if "\n" in text else text
 
 
 def scalar(value: Any) -> str:
-    """One scalar as it appears after `key: ` or `- `."""
+    """One scalar as it appears after `key: ` or `- ` (a literal block spans lines)."""
     kind = type(value)
     if kind is str:
-        if _SAFE.match(value) and _resolve(ScalarNode, value, (True, False)) == _STR_TAG:
-            return value  # type: ignore[no-any-return]
-    elif kind is bool:
+        text = _strings.get(value)
+        if text is None:
+            text = _strings[value] = _decide(value, False)
+        return text
+    if kind is bool:
         return "true" if value else "false"
-    elif kind is int:
+    if kind is int:
         return str(value)
-    elif value is None:
+    if value is None:
         return "null"
-    # -0.0 == 0.0 and NaN != NaN, so floats are cached by their spelling, not their value.
-    key = (kind, repr(value) if kind is float else value)
-    text = _scalars.get(key)
+    # -0.0 == 0.0 and NaN != NaN, so floats are kept by their spelling, not their value.
+    cache_key = (kind, repr(value) if kind is float else value)
+    text = _others.get(cache_key)
     if text is None:
         text = _pyyaml(value)
         if "\n" in text:
             text = _pyyaml(value, '"')
-        _scalars[key] = text
+        _others[cache_key] = text
     return text
+
+
+def _key(value: Any) -> str:
+    if type(value) is str:
+        text = _keys.get(value)
+        if text is None:
+            text = _keys[value] = _decide(value, True)
+        return text
+    return scalar(value)
+
+
+def _indented(text: str, pad: str) -> str:
+    """A literal block's later lines moved under `pad` (empty lines stay empty)."""
+    if "\n" not in text or not pad:
+        return text
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(pad + line if line else line for line in rest)])
 
 
 def _mapping(obj: dict[Any, Any], pad: str, out: list[str]) -> None:
     for key, value in obj.items():
-        head = f"{pad}{scalar(key)}:"
+        head = f"{pad}{_key(key)}:"
         if isinstance(value, dict) and value:
             out.append(head + "\n")
             _mapping(value, pad + "  ", out)
@@ -71,7 +147,7 @@ def _mapping(obj: dict[Any, Any], pad: str, out: list[str]) -> None:
             out.append(head + "\n")
             _sequence(value, pad, out)
         else:
-            out.append(f"{head} {_leaf(value)}\n")
+            out.append(f"{head} {_indented(_leaf(value), pad)}\n")
 
 
 def _sequence(items: list[Any], pad: str, out: list[str]) -> None:
@@ -85,7 +161,7 @@ def _sequence(items: list[Any], pad: str, out: list[str]) -> None:
             nested[0] = f"{pad}- " + nested[0][len(pad) + 2:]
             out.extend(nested)
         else:
-            out.append(f"{pad}- {_leaf(value)}\n")
+            out.append(f"{pad}- {_indented(_leaf(value), pad)}\n")
 
 
 def _leaf(value: Any) -> str:

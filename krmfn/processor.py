@@ -19,7 +19,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from krmfn.compiler import SOURCE_ANNOTATION, compile_service, source_ref
+from krmfn.compiler import SOURCE_ANNOTATION, compile_service, source_ref, warnings
 from krmfn.constants import API_VERSION, KIND, OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.options import Options, configmap_fields
 from krmfn.resourcelist import Document, Splice, header
@@ -37,7 +37,7 @@ from krmfn.yamlscan import Item
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 ORCHESTRATOR_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/",
                          "config.k8s.io/", "kustomize.config.k8s.io/")
-GENERATED_KINDS = ("Deployment", "Service")
+GENERATED_KINDS = ("Deployment", "Service", "ConfigMap")
 
 Key = tuple[str, str | None, str]  # kind, namespace, name
 
@@ -134,14 +134,16 @@ class _Run:
         self.compiled.add((namespace, name))
         outputs = compile_service(sml, self.options)
         ref = source_ref(namespace, name)
-        taken = [obj["kind"] for obj in outputs if self._taken((obj["kind"], namespace, name),
-                                                               ref)]
-        for kind in taken:
+        taken = [obj for obj in outputs if self._taken(_key(obj), ref)]
+        for obj in taken:
             self.results.append(base.about(
-                f"a {kind} named {name!r} is already in the package and was not generated "
-                "from this SimpleMLService; krmfn will not overwrite it", "metadata.name"))
+                f"a {obj['kind']} named {obj['metadata']['name']!r} is already in the package "
+                "and was not generated from this SimpleMLService; krmfn will not overwrite it",
+                "metadata.name"))
         if taken:
             return
+        for path, message in warnings(sml):
+            self.results.append(Result(message, "warning", base.resource_ref, path, base.file))
         if source.item is not None:
             splice = self.doc.annotate(source.item, source.data, LOCAL_CONFIG, "true")
             if splice is not None:
@@ -154,8 +156,7 @@ class _Run:
                     "keep these comments: " + ", ".join(map(repr, lost)),
                     "warning", base.resource_ref, "metadata", base.file))
         for index, obj in enumerate(outputs):
-            self._place(obj, self.generated.get((obj["kind"], namespace, name)),
-                        source.annotations, index)
+            self._place(obj, self.generated.get(_key(obj)), source.annotations, name, index)
 
     def _taken(self, key: Key, ref: str) -> bool:
         earlier = self.generated.get(key)
@@ -163,10 +164,10 @@ class _Run:
             earlier is not None and earlier.annotations.get(SOURCE_ANNOTATION) != ref)
 
     def _place(self, obj: dict[str, Any], existing: Item | None,
-               source_annotations: dict[str, str], index: int) -> None:
+               source_annotations: dict[str, str], source_name: str, index: int) -> None:
         """Append a new output, or update the earlier one in place when it changed."""
         if existing is None:
-            _place_beside(obj, source_annotations, obj["metadata"]["name"], index)
+            _place_beside(obj, source_annotations, source_name, index)
             self.new_items.append(obj)
             return
         if self.doc.written_as(existing, obj):
@@ -175,6 +176,11 @@ class _Run:
         if without_orchestration(old) != without_orchestration(obj):
             _keep_orchestration(obj, old)
             self.splices.append(self.doc.replace(existing, obj))
+
+
+def _key(obj: dict[str, Any]) -> Key:
+    """A generated object's kind, namespace and name."""
+    return obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
 
 
 def _identity(data: Any) -> tuple[Any, Any]:

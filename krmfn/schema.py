@@ -16,7 +16,12 @@ from pydantic import AfterValidator, ConfigDict, Field, PlainValidator, WithJson
 from typing_extensions import TypedDict
 
 from krmfn import checks
-from krmfn.constants import DEFAULT_DOWNLOADER_IMAGE, DEFAULT_MODEL_DIR
+from krmfn.constants import (
+    DEFAULT_DOWNLOADER_IMAGE,
+    DEFAULT_GRACE_SECONDS,
+    DEFAULT_MODEL_DIR,
+    DEFAULT_SHUTDOWN_DELAY_SECONDS,
+)
 
 _CLOSED = ConfigDict(extra="forbid", strict=True)
 _OPEN = ConfigDict(extra="allow", strict=True)
@@ -250,7 +255,7 @@ class OptionsMeta(TypedDict):
 
 
 @with_config(_CLOSED)
-class SimpleMLServiceOptions(TypedDict):
+class _SimpleMLServiceOptions(TypedDict):
     """Options of the krmfn function, as its typed functionConfig."""
 
     apiVersion: Literal["fn.krmfn.dev/v1alpha1"]
@@ -262,4 +267,23 @@ class SimpleMLServiceOptions(TypedDict):
     tensorflowExtraArgs: NotRequired[Annotated[list[str], Field(description=(
         "Arguments appended to tensorflow_model_server's."))]]
     pytorchExtraArgs: NotRequired[Annotated[list[str], Field(description=(
-        "Arguments appended to torchserve's, e.g. --disable-token-auth."))]]
+        "Arguments appended to torchserve's, e.g. --ncs."))]]
+    torchserveProperties: NotRequired[Annotated[dict[str, str], AfterValidator(
+        checks.properties), Field(description=(
+            "TorchServe configuration properties added to the generated config.properties, or "
+            "overriding its own (e.g. default_workers_per_model: \"2\"). In a ConfigMap: "
+            "key=value lines."))]]
+    torchserveConfigMap: NotRequired[Annotated[Subdomain, Field(description=(
+        "A ConfigMap of your own, in the SimpleMLService's namespace, whose config.properties "
+        "key TorchServe reads instead of the generated one (then no ConfigMap is generated)."
+    ))]]
+    terminationGracePeriodSeconds: NotRequired[Annotated[int, Field(
+        ge=0, le=2**63 - 1, description=(
+            f"The pods' grace period for built-in servers (default {DEFAULT_GRACE_SECONDS})."))]]
+    shutdownDelaySeconds: NotRequired[Annotated[int, Field(ge=0, le=2**63 - 1, description=(
+        "Seconds a stopping built-in server keeps answering before it is sent SIGTERM, "
+        "while the pod leaves the Service's endpoints (a preStop sleep; 0: none; default "
+        f"{DEFAULT_SHUTDOWN_DELAY_SECONDS})."))]]
+
+
+SimpleMLServiceOptions = Annotated[_SimpleMLServiceOptions, AfterValidator(checks.options)]

@@ -61,9 +61,31 @@ def _from_pydantic(name: str) -> Validator:
 def validate(name: str, data: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """Validate `data` with the schema `name` ("SIMPLEMLSERVICE" or "OPTIONS").
 
-    Returns (normalized dict, []) when valid, else (None, error details).
+    Returns (normalized dict, []) when valid, else (None, error details). The normalized
+    dict keeps the keys of every mapping in the order they were written (pydantic puts a
+    typed dict's declared fields first): what krmfn copies through, such as a custom PodSpec,
+    comes out as the user wrote it.
     """
     try:
-        return validator_for(name).validate_python(data), []
+        valid = validator_for(name).validate_python(data)
     except ValidationError as err:
         return None, [dict(detail) for detail in err.errors(include_url=False)]
+    return _as_written(valid, data), []
+
+
+def _as_written(valid: Any, given: Any) -> Any:
+    """`valid` with its mappings' keys in `given`'s order; keys `given` lacks go last."""
+    if type(valid) is dict and type(given) is dict:
+        if list(valid) != [key for key in given if key in valid]:
+            rank = {key: i for i, key in enumerate(given)}
+            end = len(rank)
+            valid = {key: valid[key] for key in sorted(valid, key=lambda k: rank.get(k, end))}
+        for key, value in valid.items():
+            if type(value) is dict or type(value) is list:
+                valid[key] = _as_written(value, given.get(key))
+        return valid
+    if type(valid) is list and type(given) is list and len(valid) == len(given):
+        for i, value in enumerate(valid):
+            if type(value) is dict or type(value) is list:
+                valid[i] = _as_written(value, given[i])
+    return valid

@@ -58,8 +58,9 @@ def validate_object(obj: dict[str, Any]) -> None:
 
 
 def generated(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The Deployments and Services among `items`."""
-    return [i for i in items if i.get("kind") in ("Deployment", "Service")]
+    """The objects krmfn generated among `items` (they name their source)."""
+    return [i for i in items if "krmfn.dev/generated-from" in (
+        (i.get("metadata") or {}).get("annotations") or {})]
 
 
 def check_golden(path: Path, actual: str) -> None:

@@ -64,7 +64,7 @@ def test_generate_prints_plain_manifests(app: Path, bin_dir: Path) -> None:
                 ARGOCD_ENV_KRMFN_DOWNLOADER_IMAGE="registry.example.com/s3cmd:2.4.0")
     assert done.returncode == 0, done.stderr
     objects = [o for o in yaml.safe_load_all(done.stdout) if o]
-    assert sorted(o["kind"] for o in objects) == ["ConfigMap", "Deployment", "Service"]
+    assert sorted(o["kind"] for o in objects) == ["ConfigMap", "ConfigMap", "Deployment", "Service"]
     for obj in objects:
         notes = obj["metadata"].get("annotations", {})
         assert not any(k.startswith(("config.kubernetes.io", "internal.config")) for k in notes)

@@ -133,7 +133,9 @@ def test_valid_services_compile_to_valid_objects(sml: dict[str, Any]) -> None:
     assert not failed, [r.to_dict() for r in results]
     assert NEIGHBOUR in out
     items = load(out)["items"]
-    assert [i["kind"] for i in items] == ["ConfigMap", "SimpleMLService", "Deployment", "Service"]
+    torchserve = ["ConfigMap"] if "pytorch" in sml["spec"] else []
+    assert [i["kind"] for i in items] == ["ConfigMap", "SimpleMLService", "Deployment", "Service",
+                                          *torchserve]
     for obj in generated(items):
         validate_object(obj)
     assert run(text)[0] == out, "compiling is not deterministic"
@@ -193,6 +195,7 @@ def test_flow_style_input_gives_the_same_items(sml: dict[str, Any], json_style: 
     flow = (json.dumps(block) if json_style
             else yaml.safe_dump(block, default_flow_style=True, width=1000))
     out, results, failed = run(flow)
-    assert not failed and not results, [r.to_dict() for r in results]
+    assert not failed and all(r.severity == "warning" for r in results), \
+        [r.to_dict() for r in results]
     assert load(out)["items"] == load(run(resource_list(sml))[0])["items"]
     assert run(out)[0] == out, "a second run changed the output"

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from krmfn.compiler import S3_CONFIG_DIR, compile_service
+from krmfn.compiler import compile_service
+from krmfn.constants import S3_CONFIG_DIR
 from krmfn.options import Options
 from krmfn.validation import validate
 from tests.helpers import need
