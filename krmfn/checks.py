@@ -11,7 +11,7 @@ context carries that child's name under `field`, and `krmfn.results` extends the
 from __future__ import annotations
 
 import json
-import posixpath
+import math
 import re
 from typing import Any
 
@@ -21,9 +21,11 @@ from krmfn.constants import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_MODEL_DIR,
     DEFAULT_SHUTDOWN_DELAY_SECONDS,
+    DOWNLOADER_CONTAINER,
     FRAMEWORKS,
-    MODEL_VOLUME,
-    S3_CONFIG_VOLUME,
+    RESERVED_VOLUMES,
+    S3_CONFIG_DIR,
+    TORCHSERVE_CONFIG_DIR,
 )
 
 DNS1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -32,7 +34,7 @@ DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 LABEL_NAME = r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
 QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$"
-S3_URI = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"
+S3_URI = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"  # the JSON schema's rough pattern
 IANA_SVC_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 
 
@@ -52,7 +54,8 @@ def fail(message: str, field: str | None = None) -> PydanticCustomError:
 
 
 def _matches(pattern: str, value: str, max_len: int) -> bool:
-    return len(value) <= max_len and re.match(pattern, value) is not None
+    """The whole of `value` matches (a `$` alone would also match before a final newline)."""
+    return len(value) <= max_len and re.fullmatch(pattern, value) is not None
 
 
 def _name(value: str, pattern: str, max_len: int, expected: str) -> str:
@@ -108,8 +111,10 @@ def quantity(value: Any) -> int | float | str:
     """A resource quantity: a number, or a string such as `500m` or `1Gi`."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise fail(f"expected a quantity such as 1, 0.5, \"500m\" or \"1Gi\", found {show(value)}")
-    if isinstance(value, str) and not re.match(QUANTITY, value):
+    if isinstance(value, str) and not re.fullmatch(QUANTITY, value):
         raise fail(f"expected a quantity such as 1, 0.5, \"500m\" or \"1Gi\", found {show(value)}")
+    if not isinstance(value, str) and not math.isfinite(value):
+        raise fail(f"expected a finite quantity, found {show(value)}")
     if not isinstance(value, str) and value < 0:
         raise fail(f"expected a quantity >= 0, found {show(value)}")
     return value
@@ -128,19 +133,28 @@ def int_or_percent(value: Any) -> int | str:
     """A rolling-update bound: a whole number or a percentage such as `25%`."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    if isinstance(value, str) and re.match(r"^[0-9]+%$", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value):
         return value
     raise fail(f"expected a number >= 0 or a percentage such as \"25%\", found {show(value)}")
 
 
+def normal_path(value: str) -> str:
+    """A path as the kubelet resolves it: repeated slashes and `.` parts gone."""
+    parts = [part for part in value.split("/") if part and part != "."]
+    return ("/" if value.startswith("/") else "") + "/".join(parts)
+
+
 def absolute_path(value: str) -> str:
-    """A directory in the container: absolute, normalized, not the root."""
+    """A directory in the container: absolute, not the root, given back normalized."""
     if not value.startswith("/"):
         raise fail(f"expected an absolute path (starting with '/'), found {show(value)}")
-    if ".." in value.split("/") or posixpath.normpath(value) == "/" or ":" in value:
+    if any((c.isspace() and c != " ") or ord(c) < 32 for c in value):
+        raise fail(f"expected a path without control characters, found {show(value)}")
+    normal = normal_path(value)
+    if ".." in normal.split("/") or normal == "/" or ":" in value:
         raise fail(f"expected an absolute directory other than '/', without '..' or ':', "
                    f"found {show(value)}")
-    return posixpath.normpath(value)
+    return normal
 
 
 def sub_path(value: str) -> str:
@@ -149,14 +163,58 @@ def sub_path(value: str) -> str:
         raise fail(f"expected a relative path (not starting with '/'), found {show(value)}")
     if ".." in value.split("/"):
         raise fail(f"expected a path without '..' components, found {show(value)}")
+    if any(ord(c) < 32 for c in value):
+        raise fail(f"expected a path without control characters, found {show(value)}")
+    return value
+
+
+def label_value(value: str) -> str:
+    """A value krmfn copies into a label: what Kubernetes accepts there."""
+    if not _matches(LABEL_VALUE, value, 63):
+        raise fail("expected a label value (at most 63 letters, digits, '-', '_' or '.', "
+                   f"starting and ending with a letter or digit), found {show(value)}")
     return value
 
 
 def s3_uri(value: str) -> str:
-    """An S3 location: `s3://bucket/prefix`; the prefix is taken as a directory."""
-    if not re.match(S3_URI, value):
+    """An S3 location: `s3://bucket/prefix`; the prefix is taken as a directory.
+
+    The bucket must follow S3's naming rules; the message names the rule it breaks.
+    """
+    scheme, sep, rest = value.partition("://")
+    if scheme != "s3" or not sep:
         raise fail(f"expected an S3 URI of the form s3://bucket/path/, found {show(value)}")
+    bucket, _, prefix = rest.partition("/")
+    problem = bucket_problem(bucket)
+    if problem:
+        raise fail(f"expected an S3 bucket name in {show(value)}: {problem}")
+    if any(ord(c) < 32 for c in prefix):
+        raise fail(f"expected an S3 key prefix without control characters, found {show(value)}")
     return value
+
+
+def bucket_problem(bucket: str) -> str | None:
+    """Which of S3's bucket naming rules `bucket` breaks, or None."""
+    if not 3 <= len(bucket) <= 63:
+        return f"{show(bucket)} has {len(bucket)} characters, and a bucket name has 3 to 63"
+    bad = sorted({c for c in bucket if not (c.isascii() and (c.islower() or c.isdigit()))}
+                 - {".", "-"})
+    if bad:
+        return (f"{show(bucket)} has {', '.join(map(repr, bad))}; a bucket name has only "
+                "lower-case letters, digits, '.' and '-'")
+    if not (bucket[0].isalnum() and bucket[-1].isalnum()):
+        return f"{show(bucket)} must start and end with a letter or a digit"
+    if ".." in bucket or ".-" in bucket or "-." in bucket:
+        return f"{show(bucket)} has two periods, or a period and a hyphen, side by side"
+    if re.fullmatch(r"[0-9]+(\.[0-9]+){3}", bucket):
+        return f"{show(bucket)} is written like an IP address, which a bucket name may not be"
+    for prefix in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if bucket.startswith(prefix):
+            return f"{show(bucket)} starts with {prefix!r}, which S3 reserves"
+    for suffix in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if bucket.endswith(suffix):
+            return f"{show(bucket)} ends with {suffix!r}, which S3 reserves"
+    return None
 
 
 def _one_spelling(value: dict[str, Any], canonical: str, legacy: str) -> Any:
@@ -220,44 +278,72 @@ def service(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _names(entries: list[dict[str, Any]]) -> list[str]:
-    return [entry.get("name", "") for entry in entries]
+def _names(entries: list[dict[str, Any]] | None) -> list[str]:
+    return [entry.get("name", "") for entry in entries or []]
 
 
 def custom_pod(value: dict[str, Any]) -> dict[str, Any]:
-    """Container names unique; the volume names the function adds not taken."""
-    for field in ("containers", "initContainers"):
-        seen: set[str] = set()
-        for i, name in enumerate(_names(value.get(field, []))):
+    """Container names unique across init and app containers; krmfn's volume names free."""
+    seen: set[str] = set()
+    for field in ("initContainers", "containers"):
+        for i, name in enumerate(_names(value.get(field))):
             if name in seen:
-                raise fail(f"expected unique container names, found {show(name)} twice",
-                           f"{field}[{i}].name")
+                raise fail(f"expected unique container names (init containers included), "
+                           f"found {show(name)} twice", f"{field}[{i}].name")
             seen.add(name)
-    for i, name in enumerate(_names(value.get("volumes", []))):
-        if name in (MODEL_VOLUME, S3_CONFIG_VOLUME):
+    for i, name in enumerate(_names(value.get("volumes"))):
+        if name in RESERVED_VOLUMES:
             raise fail(f"expected no volume named {show(name)}: krmfn adds that volume for the "
                        "model", f"volumes[{i}].name")
     return value
 
 
+def _overlap(one: str, other: str) -> bool:
+    """True when two directories are the same, or one holds the other."""
+    return one == other or one.startswith(other + "/") or other.startswith(one + "/")
+
+
 def spec(value: dict[str, Any]) -> dict[str, Any]:
-    """Exactly one framework; the model directory not already mounted in a custom pod."""
+    """Exactly one framework, and a model directory that krmfn can mount where it must:
+    clear of krmfn's own mounts, and, in a custom pod, of the pod's mounts and names."""
     found = [name for name in FRAMEWORKS if name in value]
     if len(found) != 1:
         raise fail("expected exactly one of tensorflow, pytorch or custom, found "
                    + (" and ".join(found) if found else "none"))
     storage_ = value.get("storage", {})
     kind = next(iter(storage_), None)
-    if "custom" in value and kind is not None:
-        model_dir = storage_[kind]["containerPath"]
-        for i, container in enumerate(value["custom"]["spec"]["containers"]):
-            for j, mount in enumerate(container.get("volumeMounts", [])):
-                if posixpath.normpath(str(mount.get("mountPath", ""))) == model_dir:
-                    raise fail(
-                        f"expected the model directory {show(model_dir)} to be free for the "
-                        f"model volume, found it mounted from {show(mount.get('name'))}",
-                        f"custom.spec.containers[{i}].volumeMounts[{j}].mountPath",
-                    )
+    if kind is None:
+        return value
+    model_dir = storage_[kind]["containerPath"]
+    where = f"storage.{kind}.containerPath"
+    mine = [(S3_CONFIG_DIR, "the S3 configuration")] if kind == "s3" else []
+    if "pytorch" in value:
+        mine.append((TORCHSERVE_CONFIG_DIR, "the TorchServe configuration"))
+    for reserved, what in mine:
+        if _overlap(model_dir, reserved):
+            raise fail(f"expected a model directory apart from {reserved}, where krmfn mounts "
+                       f"{what}, found {show(model_dir)}", where)
+    if "custom" not in value:
+        return value
+    pod = value["custom"]["spec"]
+    if kind == "s3":
+        for field in ("initContainers", "containers"):
+            for i, name in enumerate(_names(pod.get(field))):
+                if name == DOWNLOADER_CONTAINER:
+                    raise fail(f"expected no container named {show(name)}: krmfn adds the "
+                               "init container that downloads the model under that name",
+                               f"custom.spec.{field}[{i}].name")
+    for i, container in enumerate(pod["containers"]):
+        for j, mount in enumerate(container.get("volumeMounts") or []):
+            path = normal_path(str(mount.get("mountPath", "")))
+            if path == model_dir or path.startswith(model_dir + "/"):
+                inside = "" if path == model_dir else " inside it (the model volume is read-only)"
+                raise fail(
+                    f"expected the model directory {show(model_dir)} to be free for the "
+                    f"model volume, found {show(mount.get('name'))} mounted{inside} at "
+                    f"{show(mount.get('mountPath'))}",
+                    f"custom.spec.containers[{i}].volumeMounts[{j}].mountPath",
+                )
     return value
 
 

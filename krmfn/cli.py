@@ -1,7 +1,8 @@
 """The `krmfn` command: the only module that touches argv, stdin, stdout and the exit code.
 
     krmfn                 read a ResourceList on stdin, write it on stdout (kpt, kustomize)
-    krmfn render PATH...  compile the YAML files or directories given, print plain manifests
+    krmfn render PATH...  compile files, directories, kustomizations or - (stdin) into manifests
+    krmfn discover [DIR]  print what makes DIR an app for krmfn (the Argo CD plugin's discovery)
     krmfn schema          print the JSON schema of SimpleMLService
     krmfn crd             print a CustomResourceDefinition for SimpleMLService
 
@@ -21,7 +22,7 @@ from krmfn import __version__
 if TYPE_CHECKING:
     import argparse
 
-    from krmfn.processor import Output
+    from krmfn.results import Result
 
 DESCRIPTION = """\
 Compile TensorStack SimpleMLService resources (tensorstack.dev/v1beta1) into Kubernetes
@@ -32,7 +33,7 @@ stdout, as kpt (fn eval / fn render) and kustomize (--enable-alpha-plugins) call
 SimpleMLService among the items is kept, marked config.kubernetes.io/local-config, and its
 Deployment and Service are added (or updated in place on later runs). The functionConfig is
 either a SimpleMLService (generator mode), or options: a ConfigMap (kpt fn eval ... --
-downloaderImage=IMAGE pytorchExtraArgs=--disable-token-auth) or a SimpleMLServiceOptions
+downloaderImage=IMAGE shutdownDelaySeconds=10) or a SimpleMLServiceOptions
 (fn.krmfn.dev/v1alpha1). Problems are reported as results with the field they concern; any
 error makes the exit code 1.
 """
@@ -46,15 +47,29 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"krmfn {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="[command]")
     render = commands.add_parser(
-        "render", help="compile YAML files or directories and print plain manifests",
-        description="Read the YAML files given (directories are searched for *.yaml and "
-        "*.yml), compile every SimpleMLService, and print the resulting manifests as one YAML "
-        "stream, without local-config objects. This is the Argo CD plugin's generate command.")
+        "render", help="compile files, directories, kustomizations or a stream into manifests",
+        description="Read the YAML given (a file; a directory, searched for *.yaml and *.yml; "
+        "a kustomization directory, built with kustomize first, krmfn's own functions in it "
+        "run in-process; - for a stream on stdin), compile every SimpleMLService, and print "
+        "the manifests to apply as one YAML stream, without local-config objects. This is the "
+        "Argo CD plugin's generate command. Nothing to print is an error.")
     render.add_argument("paths", nargs="+", metavar="PATH")
     render.add_argument("--config", metavar="FILE",
                         help="a functionConfig (SimpleMLServiceOptions or ConfigMap) file")
     render.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="an option, e.g. --set pytorchExtraArgs=--disable-token-auth")
+                        help="an option, e.g. --set shutdownDelaySeconds=10")
+    render.add_argument("--env-prefix", metavar="PREFIX",
+                        help="also take options from variables PREFIX<OPTION> (upper snake "
+                        "case), e.g. ARGOCD_ENV_KRMFN_ for Argo CD's plugin env")
+    render.add_argument("--kustomize", metavar="COMMAND",
+                        help="how to build kustomizations (default: $KRMFN_KUSTOMIZE, else "
+                        "`kustomize build` if kustomize is on PATH, else `kubectl kustomize`)")
+    discover = commands.add_parser(
+        "discover", help="Argo CD plugin discovery: print what makes DIR a krmfn app",
+        description="Print the files that make DIR an application krmfn renders (a "
+        "SimpleMLService among its YAML files, or reached through its kustomization), and "
+        "nothing for any other directory; the exit code is 0 either way.")
+    discover.add_argument("directory", nargs="?", default=".", metavar="DIR")
     commands.add_parser("schema", help="print the JSON schema of SimpleMLService")
     commands.add_parser("crd", help="print a CustomResourceDefinition for SimpleMLService")
     return parser
@@ -87,37 +102,62 @@ def _main(argv: list[str]) -> int:
 
         sys.stdout.write(crd_text())
         return 0
+    if args.command == "discover":
+        return _discover(args.directory)
     from krmfn.yamlscan import InputError  # noqa: PLC0415
 
     try:
-        from krmfn.render import render  # noqa: PLC0415
+        import os  # noqa: PLC0415
 
-        output = render(args.paths, args.config, args.set)
+        from krmfn.render import from_environment, render  # noqa: PLC0415
+
+        settings = [*from_environment(dict(os.environ), args.env_prefix), *args.set] \
+            if args.env_prefix else args.set
+        text, results = render(args.paths, args.config, settings, stdin=sys.stdin.buffer,
+                               kustomize=args.kustomize)
     except (InputError, OSError) as err:
         sys.stderr.write(f"krmfn: {err}\n")
         return 1
-    return _emit(output)
+    return _emit(text, results)
+
+
+def _discover(directory: str) -> int:
+    """Print what makes `directory` a krmfn app (nothing if it is not one); exit 0."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from krmfn.discover import discover  # noqa: PLC0415
+    from krmfn.yamlscan import InputError  # noqa: PLC0415
+
+    try:
+        found = discover(Path(directory))
+    except (InputError, OSError) as err:
+        # Unreadable YAML is for the render to report where users see it: not claimed here.
+        sys.stderr.write(f"krmfn: {err}\n")
+        return 0
+    sys.stdout.write("".join(f"{path}\n" for path in found))
+    return 0
 
 
 def _function() -> int:
     """Read a ResourceList on stdin, write the result on stdout."""
-    from krmfn.processor import process  # noqa: PLC0415
+    from krmfn.processor import process, resource_list  # noqa: PLC0415
     from krmfn.resourcelist import MAX_INPUT_BYTES, Document  # noqa: PLC0415
     from krmfn.yamlscan import InputError  # noqa: PLC0415
 
     try:
         # One byte past the limit is enough to know the input is too large.
-        output = process(Document.read(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)))
+        doc = Document.read(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1))
     except InputError as err:
         sys.stderr.write(f"krmfn: {err}\n")
         return 1
-    return _emit(output)
+    plan = process(doc)
+    return _emit(resource_list(doc, plan), plan.results)
 
 
-def _emit(output: Output) -> int:
+def _emit(text: str, results: list[Result]) -> int:
     """Write the output and its results; give the exit code."""
-    sys.stdout.write(output.text)
+    sys.stdout.write(text)
     sys.stdout.flush()
-    for result in output.results:
+    for result in results:
         sys.stderr.write(f"krmfn: {result.line()}\n")
-    return 1 if output.failed else 0
+    return 1 if any(r.severity == "error" for r in results) else 0

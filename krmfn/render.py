@@ -1,110 +1,161 @@
-"""`krmfn render`: compile a directory of YAML files into plain manifests.
+"""`krmfn render`: compile files, directories, kustomizations or a stream into manifests.
 
 This is the way in for tools that are not KRM orchestrators: the Argo CD plugin's generate
-command, and users without kpt. The files are read into one ResourceList (each object
-annotated with its file, so results name it), run through the same processor as the KRM
-function, and printed as one YAML stream of what should be applied: no local-config
-objects, no ResourceList wrapper, no orchestration annotations.
+command, `helm template ... | krmfn render -`, and users without kpt. Whatever is given is
+read by the same reader as the function's stdin (`krmfn.sources`: one ResourceList text, the
+same limits and checks; a kustomization directory is built with kustomize first, krmfn's own
+function configs in it run in-process), run through the same processor, and printed as one
+YAML stream of what should be applied: no SimpleMLServices or other local-config objects, no
+options objects. Every object krmfn did not change is printed as the very text of its
+document, comments and the user's own annotations included.
 
-Options come from a SimpleMLServiceOptions object among the files, a `--config` file, and
-`--set key=value` pairs, later ones winning.
+Options come from SimpleMLServiceOptions objects among the files, a `--config` file (a
+SimpleMLServiceOptions or a ConfigMap, checked as a functionConfig is), and `--set
+key=value` pairs, later ones winning. A render that finds nothing to print is an error: an
+empty success is how Argo CD would delete an application.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
-
-import yaml
+from collections.abc import Sequence
+from typing import Any, BinaryIO
 
 from krmfn.constants import OPTIONS_API_VERSION, OPTIONS_KIND
-from krmfn.emitter import dump
+from krmfn.kinds import is_candidate
+from krmfn.loader import LoadError
 from krmfn.options import configmap_fields
-from krmfn.processor import LOCAL_CONFIG, Output, process, without_orchestration
+from krmfn.processor import LOCAL_CONFIG, Plan, process
 from krmfn.resourcelist import Document
 from krmfn.results import Result
-from krmfn.yamlscan import InputError
+from krmfn.sources import Origin, Source, read
 
-SKIPPED_FILES = {"Kptfile", "kustomization.yaml", "kustomization.yml", "plugin.yaml"}
+BUILT = "kustomize build "  # how krmfn.sources names the documents of a build
 
 
-def _files(paths: Iterable[str]) -> list[tuple[Path, str]]:
-    """The YAML files under `paths` (sorted, hidden directories skipped), with display names."""
-    found: list[tuple[Path, str]] = []
-    for given in paths:
-        root = Path(given)
-        if root.is_file():
-            found.append((root, root.name))
+def render(paths: Sequence[str], config: str | None = None,
+           settings: Sequence[str] = (), *, stdin: BinaryIO | None = None,
+           kustomize: str | None = None) -> tuple[str, list[Result]]:
+    """Compile what `paths` name; give the YAML stream to apply and the run's results.
+
+    Raises InputError (one line, naming the file) when the input cannot be read at all.
+    """
+    results: list[Result] = []
+    source = read(paths, stdin=stdin, kustomize=kustomize,
+                  warn=lambda line: results.append(Result(line, "warning")))
+    doc = source.document()
+    fields = _options_in(doc, source, results)
+    if config:
+        fields.update(_options_file(config, results))
+    fields.update(_settings(settings, results))
+    function_config = {"apiVersion": OPTIONS_API_VERSION, "kind": OPTIONS_KIND, **fields} \
+        if fields else None
+    files = [None if origin.file.startswith(BUILT) else {"path": origin.file,
+                                                         "index": origin.index}
+             for origin in source.origins]
+    plan = process(doc, files, function_config)
+    plan.results[:0] = results
+    text = stream(doc, plan, source.origins)
+    if not text and not plan.failed:
+        shown = " ".join(paths)
+        plan.results.append(Result(
+            f"{shown} holds nothing to apply: no object other than SimpleMLServices, "
+            "options and local-config ones (an empty render would make Argo CD delete "
+            "everything the application has)"))
+    return text, plan.results
+
+
+def stream(doc: Document, plan: Plan, origins: Sequence[Origin]) -> str:
+    """The objects to apply, as one YAML stream, each document as it is or as krmfn made it."""
+    out: list[str] = []
+    for item in doc.items:
+        index = item.index
+        if index in plan.removed or index in plan.local or is_candidate(
+                item.api_version, item.kind) or item.kind == OPTIONS_KIND or \
+                item.annotations.get(LOCAL_CONFIG) == "true":
             continue
-        if not root.is_dir():
-            raise InputError(f"{given}: no such file or directory")
-        for directory, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if name.endswith((".yaml", ".yml")) and name not in SKIPPED_FILES:
-                    path = Path(directory) / name
-                    found.append((path, path.relative_to(root).as_posix()))
+        text = plan.replaced.get(index)
+        if text is None:
+            text = origins[index].text if index < len(origins) else doc.unindented(item)
+        out.append(text if text.endswith("\n") else text + "\n")
+    out.extend(plan.new)
+    return "".join(f"---\n{text}" for text in out)
+
+
+def _strip(data: Any) -> dict[str, Any]:
+    """An options object's fields, without its identity."""
+    return {k: v for k, v in data.items() if k not in ("apiVersion", "kind", "metadata")}
+
+
+def _options_in(doc: Document, source: Source, results: list[Result]) -> dict[str, Any]:
+    """The fields of the SimpleMLServiceOptions objects among the documents, in order."""
+    fields: dict[str, Any] = {}
+    for item in doc.items:
+        if item.kind != OPTIONS_KIND:
+            continue
+        try:
+            data = doc.load(item)
+        except LoadError as err:
+            origin = source.origins[item.index]
+            results.append(Result(f"cannot read these options: {err}", file={
+                "path": origin.file, "index": origin.index}, field_path="metadata"))
+            continue
+        if isinstance(data, dict):
+            fields.update(_strip(data))
+    return fields
+
+
+def _options_file(config: str, results: list[Result]) -> dict[str, Any]:
+    """The option fields of a `--config` file: SimpleMLServiceOptions or ConfigMaps."""
+    source = read([config], build=False)
+    doc = source.document()
+    fields: dict[str, Any] = {}
+    for item in doc.items:
+        where = {"path": source.origins[item.index].file, "index": source.origins[item.index].index}
+        try:
+            data = doc.load(item)
+        except LoadError as err:
+            results.append(Result(f"cannot read this functionConfig: {err}", file=where,
+                                  field_path="metadata"))
+            continue
+        kind = data.get("kind") if isinstance(data, dict) else None
+        if kind == OPTIONS_KIND:
+            fields.update(_strip(data))
+        elif kind == "ConfigMap":
+            found, problems = configmap_fields(data.get("data"))
+            results.extend(Result(message, file=where, field_path=f"data.{key}" if key else "data")
+                           for key, message in problems)
+            fields.update(found)
+        else:
+            results.append(Result(
+                f"expected a {OPTIONS_KIND} ({OPTIONS_API_VERSION}) or a ConfigMap in {config}, "
+                f"found {kind!r}", file=where, field_path="kind"))
+    return fields
+
+
+def from_environment(environ: dict[str, str], prefix: str) -> list[str]:
+    """`key=value` settings from variables named `<prefix><OPTION_IN_UPPER_SNAKE_CASE>`.
+
+    Argo CD hands an Application's plugin env to the plugin as `ARGOCD_ENV_<NAME>`: with the
+    prefix `ARGOCD_ENV_KRMFN_`, `KRMFN_DOWNLOADER_IMAGE` sets `downloaderImage`.
+    """
+    found = []
+    for name, value in sorted(environ.items()):
+        if name.startswith(prefix) and name != prefix:
+            first, *rest = name[len(prefix):].lower().split("_")
+            found.append(first + "".join(word.capitalize() for word in rest) + "=" + value)
     return found
 
 
-def _documents(path: Path, shown: str) -> list[dict[str, Any]]:
-    try:
-        docs = list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise InputError(f"{shown}: not valid YAML: {err}".replace("\n", " ")) from None
-    out = []
-    for index, doc in enumerate(docs):
-        if doc is None:
+def _settings(settings: Sequence[str], results: list[Result]) -> dict[str, Any]:
+    """The option fields of `--set key=value` pairs."""
+    pairs: dict[str, str] = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep:
+            results.append(Result(f"expected --set KEY=VALUE, found {setting!r}",
+                                  field_path=f"--set {key}"))
             continue
-        if not isinstance(doc, dict):
-            raise InputError(f"{shown}: document {index} is not a mapping")
-        meta = doc.setdefault("metadata", {}) or {}
-        doc["metadata"] = meta
-        notes = meta.setdefault("annotations", {}) or {}
-        meta["annotations"] = notes
-        notes["config.kubernetes.io/path"] = shown
-        notes["config.kubernetes.io/index"] = str(index)
-        out.append(doc)
-    return out
-
-
-def render(paths: list[str], config: str | None = None,
-           settings: list[str] | None = None) -> Output:
-    """Compile the files under `paths`; the Output's text is a multi-document YAML stream."""
-    items: list[dict[str, Any]] = []
-    options: dict[str, Any] = {}
-    for path, shown in _files(paths):
-        for doc in _documents(path, shown):
-            if doc.get("kind") == OPTIONS_KIND:
-                options.update(_strip(doc))
-            else:
-                items.append(doc)
-    if config:
-        for doc in _documents(Path(config), config):
-            options.update(_strip(doc) if doc.get("kind") == OPTIONS_KIND else
-                           configmap_fields(doc.get("data") or {})[0])
-    results: list[Result] = []
-    if settings:
-        pairs = dict(setting.partition("=")[::2] for setting in settings)
-        fields, problems = configmap_fields(pairs)
-        results.extend(Result(message, field_path=key) for key, message in problems)
-        options.update(fields)
-    resource_list: dict[str, Any] = {"apiVersion": "config.kubernetes.io/v1",
-                                     "kind": "ResourceList", "items": items}
-    if options:
-        resource_list["functionConfig"] = {"apiVersion": OPTIONS_API_VERSION,
-                                           "kind": OPTIONS_KIND, **options}
-    output = process(Document(dump(resource_list)))
-    rendered = yaml.load(output.text, Loader=yaml.CSafeLoader).get("items") or []
-    manifests = [without_orchestration(obj) for obj in rendered
-                 if ((obj.get("metadata") or {}).get("annotations") or {}).get(LOCAL_CONFIG)
-                 != "true"]
-    text = "".join("---\n" + dump(obj) for obj in manifests)
-    return Output(text, results + output.results)
-
-
-def _strip(doc: dict[str, Any]) -> dict[str, Any]:
-    """An options object's fields, without its identity and the file annotations."""
-    return {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
+        pairs[key] = value
+    found, problems = configmap_fields(pairs)
+    results.extend(Result(message, field_path=f"--set {key}") for key, message in problems)
+    return found

@@ -13,17 +13,17 @@ comments and quoting kept. An empty flow `items: []` needs no rewrite: it is rep
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from krmfn.comments import lost_comments
 from krmfn.emitter import dump
-from krmfn.yamlscan import InputError, Item, Shape, invalid_yaml, scan
+from krmfn.loader import LoadError, load
+from krmfn.yamlscan import InputError, Item, Shape, scan
 
 # Lines of the annotations orchestrators add (path, index, ids): not part of an object's
 # content when an earlier output is compared with a new one.
@@ -35,8 +35,20 @@ _ORCHESTRATION_LINE = re.compile(
 # be an even number (else the first one is itself escaped, and this is no escape).
 _SURROGATE_PAIR = re.compile(
     r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
+# A surrogate escape anywhere, for finding double-quoted scalars with the pairs made harmless.
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# The line of a block sequence entry's dash, in the text between two items.
+_DASH_LINE = re.compile(r"^[ \t]*-(?=[ \t\r\n]|$)", re.MULTILINE)
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1")
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+class RefusedError(Exception):
+    """A change to an item that would change or break other items; `field` is where."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +60,19 @@ class Splice:
     text: str
 
 
+def indent(text: str, column: int) -> str:
+    """Block YAML written at column 0, moved so that its content starts at `column` (after
+    a "- " there): every line but the first is padded, empty lines stay empty."""
+    if not column or "\n" not in text.rstrip("\n"):
+        return text
+    pad = " " * column
+    lines = text.splitlines(keepends=True)
+    return lines[0] + "".join(pad + line if line.strip() else line for line in lines[1:])
+
+
 def as_item(obj: Any, column: int) -> str:
     """`obj` as a block sequence entry whose content starts at `column` (after "- ")."""
-    lines = dump(obj).splitlines(keepends=True)
-    pad = " " * column
-    return lines[0] + "".join(pad + line if line.strip() else line for line in lines[1:])
+    return indent(dump(obj), column)
 
 
 def _quote(value: str) -> str:
@@ -63,6 +83,8 @@ class Document:
     """One ResourceList: its text, its shape, and the splices that make the output."""
 
     def __init__(self, text: str) -> None:
+        if text and not text.endswith("\n"):
+            text += "\n"  # so that a splice after the last line never joins it
         self.text = text
         self.shape: Shape = scan(text)
         self.original: str | None = None  # the input, when it had to be rewritten
@@ -78,7 +100,8 @@ class Document:
         self._whole: Any = None
         for item in self.items:
             if item.aliased_header:
-                _fill_header(item, self.load(item))
+                with contextlib.suppress(LoadError):  # reported when loaded for its own sake
+                    _fill_header(item, self.load(item))
 
     @classmethod
     def read(cls, data: bytes) -> Document:
@@ -92,12 +115,20 @@ class Document:
                              f"{err.start}") from None
         if "\x00" in text:
             raise InputError(f"input holds a NUL character at offset {text.index(chr(0))}")
-        text = text.removeprefix("\ufeff")
+        return cls.parse(text.removeprefix("\ufeff"))
+
+    @classmethod
+    def parse(cls, text: str) -> Document:
+        """Scan decoded input; raise InputError with a one-line reason.
+
+        Input that YAML refuses only for JSON's escaped UTF-16 pairs (`"\\ud83d\\ude00"`,
+        as `json.dumps` writes characters past U+FFFF) is read with those pairs written as
+        YAML's escape, inside double-quoted scalars only: elsewhere they are plain text.
+        """
         try:
             return cls(text)
         except InputError:
-            # Only input YAML refused is retried: elsewhere "\ud83d" may be plain text.
-            fixed = _SURROGATE_PAIR.sub(_as_yaml_escape, text)
+            fixed = _repair_surrogates(text)
             if fixed == text:
                 raise
         return cls(fixed)
@@ -115,6 +146,8 @@ class Document:
                              f"{RESOURCE_LIST_VERSIONS[0]} and kind ResourceList, found "
                              f"{version or '(none)'} and {kind or '(none)'}")
         items = entries.get("items")
+        if items is not None and items.node == "mapping":
+            raise InputError("items is not a list (found a mapping)")
         if items is not None and items.style == "scalar" and items.value not in ("", "~",
                                                                                 "null", None):
             raise InputError(f"items is not a list (found {items.value!r})")
@@ -125,47 +158,75 @@ class Document:
         return self.shape.items
 
     def load(self, item: Item) -> Any:
-        """Build one item's data (plain dicts and lists)."""
+        """One item's data (plain dicts and lists); raise LoadError when it cannot be built.
+
+        The scan built the data of the items it could; others are read here, in the context
+        of the whole document when their aliases reach outside them.
+        """
+        if item.built:
+            return item.data
         if item.borrows:
             return copy.deepcopy(self._in_context()["items"][item.index])
-        return _load(" " * item.column + self.text[item.start:item.end])
+        return load(self.item_text(item))
 
-    def function_config(self) -> Any:
-        """Build the functionConfig, or None when there is none."""
+    def item_text(self, item: Item) -> str:
+        """An item's own text, its first line indented as it stands (lines count from 0)."""
+        return " " * item.column + self.text[item.start:item.end]
+
+    def function_config_text(self) -> str:
+        """The functionConfig's own text, as `function_config` reads it ("" when none)."""
         entry = self.shape.entries.get("functionConfig")
         if entry is None or entry.style == "scalar":
+            return ""
+        column = self.text.rfind("\n", 0, entry.value_start) + 1
+        pad = entry.value_start - column if entry.style == "block" else 0
+        return " " * pad + self.text[entry.value_start:entry.end]
+
+    def function_config(self) -> Any:
+        """Build the functionConfig, or None when there is none; LoadError as `load`."""
+        text = self.function_config_text()
+        if not text:
             return None
         if self.shape.config_borrows:
             return copy.deepcopy(self._in_context()["functionConfig"])
-        column = self.text.rfind("\n", 0, entry.value_start) + 1
-        indent = entry.value_start - column if entry.style == "block" else 0
-        return _load(" " * indent + self.text[entry.value_start:entry.end])
+        return load(text)
 
     def _in_context(self) -> Any:
         """The whole document loaded, once: for parts whose aliases point outside them."""
         if self._whole is None:
-            self._whole = _load(self.text)
+            self._whole = load(self.text)
         return self._whole
 
-    def replace(self, item: Item, obj: Any) -> Splice:
-        """The splice that puts `obj` where `item` is."""
-        return Splice(item.start, item.end, as_item(obj, item.column))
+    def check_replace(self, item: Item, text: str) -> str:
+        """`text` (column 0) to replace `item` with; Refused when others use its anchors."""
+        if item.lends:
+            raise RefusedError("this item defines a YAML anchor that other items use; krmfn will "
+                          "not rewrite it (their aliases would break): give them values of "
+                          "their own", "metadata")
+        return text
 
-    def written_as(self, item: Item, obj: Any) -> bool:
-        """True when `item`'s text is `obj` as krmfn writes it, orchestration lines aside.
+    def written_as(self, item: Item, text: str) -> bool:
+        """True when `item`'s text is `text` (column 0), orchestration lines aside.
 
         A cheap test for an unchanged earlier output; False only means "load and compare".
         """
         old = self.text[item.start:item.end]
-        new = as_item(obj, item.column)
+        new = indent(text, item.column)
+        if old == new:
+            return True
         return _ORCHESTRATION_LINE.sub("", old) == _ORCHESTRATION_LINE.sub("", new)
 
     def remove(self, item: Item) -> Splice:
-        """The splice that takes `item` out, its "- " line included."""
-        dash = item.start - 1
-        while dash > 0 and self.text[dash] in " \t\r\n":
-            dash -= 1
-        start = item.start if self.text[dash] != "-" else self.text.rfind("\n", 0, dash) + 1
+        """The splice that takes `item` out, from the start of its "- " line (which may
+        carry a comment) to its end; Refused when other items use its anchors."""
+        if item.lends:
+            raise RefusedError("this item defines a YAML anchor that other items use; krmfn will "
+                          "not remove it (their aliases would break)", "metadata")
+        if item.flow and self.shape.entries["items"].style == "flow":  # pragma: no cover
+            raise AssertionError("flow-style items are rewritten in block style first")
+        gap = self.text[item.before:item.start]
+        dashes = list(_DASH_LINE.finditer(gap))
+        start = item.before + dashes[-1].start() if dashes else item.start
         return Splice(start, item.end, "")
 
     def annotate(self, item: Item, data: Any, key: str, value: str) -> Splice | None:
@@ -176,6 +237,16 @@ class Document:
         if item.annotations.get(key) == value:
             return None
         pair = f"{key}: {_quote(value)}"
+        used = self.shape.used_anchors
+        for where, path in ((item.annotations_map, "metadata.annotations"),
+                            (item.metadata, "metadata")):
+            if where is not None and where.anchor in used:
+                raise RefusedError(f"{path} is a YAML anchor that other nodes use; marking this "
+                              f"SimpleMLService {key} would change them too: give it "
+                              f"{path.rpartition('.')[2]} of its own", path)
+        if item.anchor in used:
+            raise RefusedError(f"this item is a YAML anchor that other nodes use; marking it {key} "
+                          "would change them too", "metadata")
         if item.aliased_header:  # the annotations may be shared with other nodes: rewrite
             return self._rewrite_with(item, key, value)
         if key in item.annotation_spans:
@@ -200,26 +271,34 @@ class Document:
 
     def _rewrite_with(self, item: Item, key: str, value: str) -> Splice:
         """Any other shape: rewrite this one item with the annotation set."""
-        data = self.load(item)
+        if item.lends:
+            raise RefusedError(f"this item defines a YAML anchor that other items use, and must be "
+                          f"rewritten to mark it {key}: krmfn will not (their aliases would "
+                          "break)", "metadata")
+        data = copy.deepcopy(self.load(item))
         metadata = data.get("metadata") or {}
         data["metadata"] = metadata
         metadata["annotations"] = {**(metadata.get("annotations") or {}), key: value}
-        splice = self.replace(item, data)
+        splice = Splice(item.start, item.end, as_item(data, item.column))
         lost = lost_comments(self.text[item.start:item.end], splice.text)
         if lost:
             self.lost_in_item[item.index] = lost
         return splice
 
-    def write(self, splices: list[Splice], new_items: list[Any],
+    def write(self, splices: list[Splice], replaced: dict[int, str], new_items: list[str],
               results: list[dict[str, Any]]) -> str:
-        """The output text: the splices applied, new items and results appended."""
+        """The output text: the splices applied, items replaced by texts (at column 0), new
+        items (texts at column 0) and the results appended."""
         text = self.text
         splices = list(splices)
+        for index, new in replaced.items():
+            item = self.items[index]
+            splices.append(Splice(item.start, item.end, indent(new, item.column)))
         entries = self.shape.entries
         tail: list[str] = []
         if new_items:
             column = self.shape.items_dash_column
-            block = "".join(" " * column + "- " + as_item(obj, column + 2) for obj in new_items)
+            block = "".join(" " * column + "- " + indent(new, column + 2) for new in new_items)
             if self.items:
                 end = self.items[-1].end
                 splices.append(Splice(end, end, _after_newline(text, end) + block))
@@ -245,6 +324,17 @@ class Document:
         out.append(text[position:])
         return "".join(out)
 
+    def unindented(self, item: Item) -> str:
+        """An item's text moved to column 0, as a document of its own."""
+        text = self.text[item.start:item.end]
+        if not item.column:
+            return text
+        pad = " " * item.column
+        lines = text.splitlines(keepends=True)
+        return lines[0] + "".join(
+            line[item.column:] if line.startswith(pad) else line.lstrip(" ")
+            for line in lines[1:])
+
     def _drop_entry(self, key: str) -> Splice:
         entry = self.shape.entries[key]
         return Splice(entry.key_start, entry.end, "")
@@ -253,6 +343,37 @@ class Document:
 def _as_yaml_escape(match: re.Match[str]) -> str:
     high, low = int(match[2], 16), int(match[3], 16)
     return f"{match[1]}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
+def _repair_surrogates(text: str) -> str:
+    """`text` with escaped UTF-16 pairs written as YAML escapes, in double-quoted scalars only.
+
+    The scalars are found by scanning a copy in which every surrogate escape is replaced by
+    a harmless one of the same length, so that positions agree; if that copy cannot be read
+    either, the text is given back as it is.
+    """
+    from yaml import YAMLError  # noqa: PLC0415 - only input JSON with emoji comes here
+    from yaml._yaml import CParser  # noqa: PLC0415
+    from yaml.events import ScalarEvent, StreamEndEvent  # noqa: PLC0415
+
+    harmless = _SURROGATE.sub(lambda m: "\\u0041", text)
+    spans = []
+    try:
+        parser = CParser(harmless)
+        while not isinstance(event := parser.get_event(), StreamEndEvent):
+            if isinstance(event, ScalarEvent) and event.style == '"':
+                first, last = event.start_mark, event.end_mark
+                assert first is not None and last is not None
+                spans.append((first.index, last.index))
+    except YAMLError:
+        return text
+    out, position = [], 0
+    for start, end in spans:
+        out.append(text[position:start])
+        out.append(_SURROGATE_PAIR.sub(_as_yaml_escape, text[start:end]))
+        position = end
+    out.append(text[position:])
+    return "".join(out)
 
 
 def header(data: Any) -> tuple[str | None, str | None, str | None, str | None]:
@@ -283,8 +404,4 @@ def _after_newline(text: str, index: int) -> str:
     return "" if index == 0 or text[index - 1] == "\n" else "\n"
 
 
-def _load(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=yaml.CSafeLoader)
-    except yaml.YAMLError as err:  # pragma: no cover - the whole document scanned cleanly
-        raise invalid_yaml(err) from None
+

@@ -55,7 +55,7 @@ class Result:
         if self.field_path:
             where.append(f"field {self.field_path}")
         prefix = f"{self.severity}: " + (f"{', '.join(where)}: " if where else "")
-        return prefix + self.message.replace("\n", " ")
+        return " ".join((prefix + self.message).replace("\n", "\\n").split())
 
 
 def resource_ref(api_version: str | None, kind: str | None, name: str | None,
@@ -74,15 +74,37 @@ def file_ref(annotations: dict[str, str]) -> dict[str, Any] | None:
     return {"path": path, "index": int(index)} if index and index.isdigit() else {"path": path}
 
 
-def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
-    """`('spec', 'ports', 0, 'port')` as `spec.ports[0].port`."""
+def field_path(loc: tuple[Any, ...] | list[Any],
+               keys: list[str | None] | None = None) -> str:
+    """`('spec', 'ports', 0, 'port')` as `spec.ports[0].port`.
+
+    `keys`, when given, holds each part's key as the user wrote it (None for a list entry),
+    so that a key YAML read as a boolean or a number reads as it was written (`labels.on`).
+    A key with dots or slashes is written in brackets: `annotations[example.com/x]`.
+    """
     out = ""
-    for part in loc:
-        if isinstance(part, int) or "." in part or "/" in part or "[" in part:
+    for i, part in enumerate(loc):
+        if part == "[key]":  # pydantic's marker for an error about a mapping key itself
+            continue
+        spelling = keys[i] if keys is not None and i < len(keys) else None
+        if spelling is None and type(part) is int and (keys is None or i < len(keys)):
             out += f"[{part}]"
+            continue
+        name = spelling if spelling is not None else _spell(part)
+        if not name or any(c in name for c in "./[] "):
+            out += f"[{name}]"
         else:
-            out += ("." if out else "") + part
+            out += ("." if out else "") + name
     return out
+
+
+def _spell(part: Any) -> str:
+    """A key that is not a string, as YAML writes it."""
+    if isinstance(part, str):
+        return part
+    if isinstance(part, bool):
+        return "true" if part else "false"
+    return "null" if part is None else str(part)
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:
@@ -125,25 +147,48 @@ def _known_fields(schema: dict[str, Any], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any],
-                    base: Result) -> list[Result]:
-    """Turn pydantic-core error details into results about the resource of `base`."""
+_EXPECTED = {
+    "string_type": "a string", "int_type": "a whole number", "int_parsing": "a whole number",
+    "int_from_float": "a whole number", "bool_type": "true or false",
+    "float_type": "a number", "dict_type": "a mapping", "model_type": "a mapping",
+    "model_attributes_type": "a mapping", "list_type": "a list", "none_required": "null",
+}
+_READ_AS = {bool: "the boolean", int: "the number", float: "the number", type(None): ""}
+
+
+def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any], base: Result,
+                    root: Any = None) -> list[Result]:
+    """Turn pydantic-core error details into results about the resource of `base`.
+
+    `root` is the resource's composed YAML node (`krmfn.yamlpath.compose`), when known: field
+    paths then use the keys as written, and a value YAML read as a boolean or number where a
+    string was expected is named as written, with the advice to quote it.
+    """
+    from krmfn.yamlpath import spelled  # noqa: PLC0415 - error path only
+
     results = []
     for error in errors:
         loc = tuple(error["loc"])
         kind = error["type"]
-        found = show(error.get("input"))
+        given = error.get("input")
+        found = show(given)
         ctx = error.get("ctx") or {}
+        data_loc = tuple(p for p in loc if p != "[key]")
+        keys, raw = spelled(root, data_loc) if root is not None else (None, None)
+        if loc and loc[-1] == "[key]" and keys:
+            raw = keys[-1] if not isinstance(given, str) else None
         if kind == "krmfn":
             message = error["msg"]
             if ctx.get("field"):
-                loc = (*loc, *_split(ctx["field"]))
+                extra = _split(ctx["field"])
+                loc, data_loc = (*loc, *extra), (*data_loc, *extra)
+                keys = spelled(root, data_loc)[0] if root is not None else None
         elif kind == "missing":
             message = f"required field {loc[-1]!s} is missing"
         elif kind == "extra_forbidden":
             choices = _known_fields(schema, loc[:-1])
-            message = f"unknown field {loc[-1]!r}" + (f"; {did_you_mean(str(loc[-1]), choices)}"
-                                                     if choices else "")
+            message = f"unknown field {_spell(loc[-1])!r}" + (
+                f"; {did_you_mean(_spell(loc[-1]), choices)}" if choices else "")
         elif kind in ("greater_than_equal", "less_than_equal"):
             bound = ctx.get("ge", ctx.get("le"))
             sign = ">=" if kind == "greater_than_equal" else "<="
@@ -151,12 +196,24 @@ def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any],
         elif kind in ("too_short", "string_too_short"):
             message = f"expected at least {ctx.get('min_length')} " + (
                 "item" if kind == "too_short" else "character") + f"(s), found {found}"
+        elif kind == "literal_error":
+            message = f"expected {ctx.get('expected')}, found {found}"
+        elif kind == "string_type" and raw is not None and type(given) in _READ_AS:
+            what = _READ_AS[type(given)]
+            message = (f"expected a string{' key' if loc[-1] == '[key]' else ''}, found {raw}, "
+                       "which YAML reads as "
+                       f"{what + ' ' if what else ''}{found}; to mean the text, write it in "
+                       f"quotes: \"{raw}\"")
+        elif kind in _EXPECTED:
+            message = f"expected {_EXPECTED[kind]}, found {found}"
         else:
             expected = str(error["msg"]).replace("Input should be ", "").replace(
                 "Input should have ", "")
             message = f"expected {expected}, found {found}"
-        results.append(Result(message, base.severity, base.resource_ref, field_path(loc),
-                              base.file))
+        if keys is not None:
+            keys = [*keys, *[None] * (len(data_loc) - len(keys))]
+        results.append(Result(message, base.severity, base.resource_ref,
+                              field_path(data_loc, keys), base.file))
     return results
 
 

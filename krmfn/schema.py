@@ -81,7 +81,10 @@ class DeploymentStrategy(TypedDict):
 class T9kScheduler(TypedDict):
     """The T9k scheduler and the queue the pods wait in."""
 
-    queue: Annotated[str, Field(min_length=1, description="Queue of the T9k scheduler.")]
+    queue: Annotated[str, Field(
+        min_length=1, description="Queue of the T9k scheduler (it becomes a label value).",
+        json_schema_extra={"pattern": checks.LABEL_VALUE, "maxLength": 63}),
+        AfterValidator(checks.label_value)]
 
 
 @with_config(_CLOSED)
@@ -175,7 +178,7 @@ class Container(TypedDict):
 
     name: Label
     image: Image
-    volumeMounts: NotRequired[list[VolumeMount]]
+    volumeMounts: NotRequired[list[VolumeMount] | None]
 
 
 @with_config(_OPEN)
@@ -190,8 +193,8 @@ class PodSpec(TypedDict):
     """A core/v1 PodSpec; the model volume and its mounts are added to it."""
 
     containers: Annotated[list[Container], Field(min_length=1)]
-    initContainers: NotRequired[list[Container]]
-    volumes: NotRequired[list[Volume]]
+    initContainers: NotRequired[list[Container] | None]
+    volumes: NotRequired[list[Volume] | None]
 
 
 @with_config(_CLOSED)
@@ -225,8 +228,9 @@ class Service(TypedDict):
 class SimpleMLServiceSpec(TypedDict):
     """What to serve and how; exactly one of tensorflow, pytorch or custom."""
 
-    replicas: NotRequired[Annotated[int, Field(ge=0, description="Number of pods (default 1).",
-                                               json_schema_extra={"default": 1})]]
+    replicas: NotRequired[Annotated[int, Field(
+        ge=0, le=2**31 - 1, description="Number of pods (default 1).",
+        json_schema_extra={"default": 1})]]
     strategy: NotRequired[DeploymentStrategy]
     scheduler: NotRequired[Scheduler]
     storage: NotRequired[Annotated[Storage, AfterValidator(checks.storage)]]

@@ -68,8 +68,10 @@ def _add_downloader(pod: Obj, s3: Obj, where: str, image: str) -> None:
         "name": DOWNLOADER_CONTAINER,
         "image": image,
         "command": ["s3cmd"],
-        "args": [f"--config={S3_CONFIG_DIR}/.s3cfg", "--no-progress", "sync", uri,
-                 where + "/"],
+        # --no-preserve: s3cmd would restore each file's uploader's owner, which a non-root
+        # container may not (s3cmd then exits 2 and the pod never starts).
+        "args": [f"--config={S3_CONFIG_DIR}/.s3cfg", "--no-progress", "--no-preserve", "sync",
+                 uri, where + "/"],
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
                       "limits": {"memory": "512Mi"}},
         "volumeMounts": [

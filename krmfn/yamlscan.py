@@ -1,4 +1,4 @@
-"""Read the shape of a ResourceList from libyaml's event stream, without building it.
+"""Read the shape of a ResourceList from libyaml's event stream, in one pass.
 
 The function never re-serializes what it does not change: items travel from input to output
 as the very text they came in, which keeps every comment, quote and line break, and costs a
@@ -6,11 +6,15 @@ fraction of loading them. This module finds where that text is: one pass over li
 events (C speed, real YAML, no guessing at indentation) records the top-level keys of the
 ResourceList, the span of every item, and of each item just what the function needs to know
 (apiVersion, kind, name, namespace, annotations, and where metadata and annotations sit).
+The same pass builds the data of the items the function will compile (SimpleMLServices and
+near misses: see `krmfn.kinds`), so those are parsed once; an item that uses anchors,
+aliases, merge keys or tags is left for `krmfn.loader` to read in full.
 
-The same pass guards against hostile input: several documents, duplicate keys, nesting past
+The pass also guards against hostile input: several documents, duplicate keys, nesting past
 `MAX_DEPTH`, and alias expansion past `ALIAS_BUDGET` (a "billion laughs") raise `InputError`.
 Aliases are YAML, so they are allowed: an item whose alias reaches outside it, or whose
-apiVersion, kind or metadata come from an alias, is marked so that it is loaded in context.
+apiVersion, kind or metadata come from an alias, is marked so that it is loaded in context,
+and an item whose anchors other items use is marked so that it is never rewritten whole.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from typing import Any
 
 from yaml import MarkedYAMLError
 from yaml._yaml import CParser
+from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
-    DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
@@ -31,10 +35,13 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
+
+from krmfn.kinds import is_candidate
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
-Owner = tuple[int | None, str | None]  # (item index, top-level key) where an event lies
 HEADER_KEYS = ("apiVersion", "kind", "metadata", "<<")  # item keys the scan reads or merges
 
 
@@ -44,18 +51,25 @@ class InputError(Exception):
 
 def invalid_yaml(err: Exception) -> InputError:
     """The error for text a YAML reader (PyYAML's or ruamel.yaml's) refused, on one line."""
-    return InputError(f"input is not valid YAML: {err}".replace("\n", " "))
+    return InputError(" ".join(f"input is not valid YAML: {err}".split()))
+
+
+def too_deep(line: int | None) -> InputError:
+    """The error for input nested past `MAX_DEPTH`; `line` counts from 0."""
+    where = f" (line {line + 1})" if line is not None else ""
+    return InputError(f"input is nested deeper than {MAX_DEPTH} levels{where}")
 
 
 @dataclass(slots=True)
 class MapInfo:
-    """Where a mapping sits: its first character, style, and first key (block style)."""
+    """Where a mapping sits: its first character, style, first key, and its anchor if any."""
 
     start: int
     flow: bool
     first_key: int = -1
     first_key_column: int = 0
     end: int = 0
+    anchor: int = -1  # the anchor's definition number, or -1
 
 
 @dataclass(slots=True)
@@ -68,6 +82,7 @@ class Item:
     line: int = 0
     column: int = 0
     flow: bool = False
+    before: int = 0  # where the text between the previous entry and this one starts
     api_version: str | None = None
     kind: str | None = None
     name: str | None = None
@@ -77,7 +92,11 @@ class Item:
     metadata: MapInfo | None = None
     annotations_map: MapInfo | None = None
     borrows: bool = False  # uses an alias whose anchor is outside the item
+    lends: bool = False  # defines an anchor that something outside the item uses
     aliased_header: bool = False  # apiVersion, kind or metadata come (partly) from an alias
+    anchor: int = -1  # the anchor on the item's own mapping, or -1
+    data: Any = None  # the item's data, when the scan built it
+    built: bool = False
 
 
 @dataclass(slots=True)
@@ -88,6 +107,7 @@ class Entry:
     value_start: int
     end: int = 0
     style: str = "scalar"  # "scalar", "block", or "flow"
+    node: str = "scalar"  # "scalar", "mapping" or "sequence"
     value: str | None = None
 
 
@@ -101,10 +121,41 @@ class Shape:
     root_end: int
     items_dash_column: int = 0
     config_borrows: bool = False  # the functionConfig uses an anchor from outside it
+    used_anchors: set[int] = field(default_factory=set)  # definitions some alias refers to
 
 
 # Roles of the mappings and sequences the scan looks into; deeper nodes are OTHER.
 ROOT, ITEMS, ITEM, META, ANNOTATIONS, OTHER = range(6)
+# The slots of a frame (one per open mapping or sequence), a list for speed.
+IS_MAP, FLOW, ROLE, WANT_KEY, KEY, SEEN, INFO, NODE, BUILT_KEY = range(9)
+_STR = "tag:yaml.org,2002:str"
+
+
+class _Values:
+    """Plain scalars as PyYAML's safe loader reads them (timestamps kept as strings), cached."""
+
+    def __init__(self) -> None:
+        self._resolve: Any = Resolver().resolve
+        self._construct = SafeConstructor()
+        self._cache: dict[str, Any] = {}
+
+    def plain(self, text: str) -> Any:
+        try:
+            return self._cache[text]
+        except KeyError:
+            pass
+        tag = self._resolve(ScalarNode, text, (True, False))
+        value: Any = text
+        if tag.endswith((":null", ":bool", ":int", ":float")):
+            value = SafeConstructor.yaml_constructors[tag](self._construct, ScalarNode(tag, text))
+        elif tag.endswith(":merge"):
+            raise _UnbuildableError
+        self._cache[text] = value
+        return value
+
+
+class _UnbuildableError(Exception):
+    """An item the scan leaves for the full loader (anchors, aliases, tags, merge keys)."""
 
 
 def _line_end(text: str, index: int) -> int:
@@ -118,7 +169,7 @@ def _line_end(text: str, index: int) -> int:
 def scan(text: str) -> Shape:
     """Scan one ResourceList document; raise InputError when it cannot be read."""
     try:
-        return _scan(text)
+        return _Scan(text).run()
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         problem = err.problem or err.context or "malformed YAML"
@@ -132,210 +183,323 @@ def scan(text: str) -> Shape:
         raise too_deep(None) from None
 
 
-def too_deep(line: int | None) -> InputError:
-    """The error for input nested past `MAX_DEPTH`; `line` counts from 0."""
-    where = f" (line {line + 1})" if line is not None else ""
-    return InputError(f"input is nested deeper than {MAX_DEPTH} levels{where}")
+class _Scan:
+    """The state of one scan; `run` is the loop."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.entries: dict[str, Entry] = {}
+        self.items: list[Item] = []
+        self.anchors: dict[str, tuple[int, int]] = {}  # name -> (definition, expansion size)
+        self.owners: dict[int, tuple[int | None, str | None]] = {}  # definition -> where
+        self.used: set[int] = set()
+        self.config_borrows = False
+        self.values = _Values()
 
-def _scan(text: str) -> Shape:  # noqa: PLR0915 - one loop over the events, kept flat for speed
-    parser = CParser(text)
-    get = parser.get_event
-    # A frame: [is_mapping, flow, role, expecting_key, key, keys_seen, payload]
-    stack: list[list[Any]] = []
-    entries: dict[str, Entry] = {}
-    items: list[Item] = []
-    anchors: dict[str, int] = {}
-    owners: dict[str, Owner] = {}  # where each anchor is: items are read one at a time
-    anchored: list[tuple[str, int, int]] = []  # (anchor, depth, count at start)
-    count = 0
-    documents = 0
-    config_borrows = False
-    root_flow = False
-    dash_column = 0
-    last_end = 0
-    root_end = len(text)
-    item: Item | None = None
-    while True:
-        event: Any = get()
-        etype = type(event)
-        count += 1
-        if etype is ScalarEvent and stack:
-            # The common case, kept short: a scalar deep inside an item.
-            top = stack[-1]
-            if top[2] == OTHER:
-                if top[0]:
-                    if top[3]:
-                        key = event.value
-                        if key in top[5]:
-                            raise InputError(
-                                f"input has a duplicate key {key!r} at line "
-                                f"{event.start_mark.line + 1}, column "
-                                f"{event.start_mark.column + 1}")
-                        top[5].add(key)
-                        top[3] = False
-                    else:
-                        top[3] = True
-                if event.anchor is not None:
-                    anchors[event.anchor] = 1
-                    owners[event.anchor] = _owner(stack, item)
-                last_end = event.end_mark.index
-                continue
-        if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \
-                or etype is SequenceStartEvent:
-            if etype is AliasEvent:
-                size = anchors.get(event.anchor)
-                if size is None:
-                    raise InputError(f"input uses an unknown alias *{event.anchor} at line "
-                                     f"{event.start_mark.line + 1}")
-                count += size
-                if count > 10 * (event.end_mark.index + 1) + ALIAS_BUDGET:
-                    raise InputError("input expands YAML aliases past the limit (a "
-                                     f"\"billion laughs\"?) at line {event.start_mark.line + 1}")
-                at = _owner(stack, item)
-                if at != owners[event.anchor]:
-                    if item is not None:
-                        item.borrows = True
-                    elif at[1] == "functionConfig":
-                        config_borrows = True
-            if not stack:
-                if etype is not MappingStartEvent:
-                    raise InputError("input is not a ResourceList: expected a YAML mapping, "
-                                     f"found a {_what(etype)}")
-                root_flow = bool(event.flow_style)
-                stack.append([True, root_flow, ROOT, True, None, set(), None])
-                continue
-            top = stack[-1]
-            parent_role = top[2]
-            if top[0] and top[3]:
-                # A mapping key.
-                top[3] = False
-                if etype is ScalarEvent:
-                    key = event.value
-                    if key in top[5]:
-                        raise InputError(
-                            f"input has a duplicate key {key!r} at line "
-                            f"{event.start_mark.line + 1}, column {event.start_mark.column + 1}")
-                    top[5].add(key)
-                    top[4] = key
-                    if parent_role == ROOT:
-                        entries[key] = Entry(event.start_mark.index, event.end_mark.index)
-                    elif top[6] is not None and top[6].first_key < 0:
-                        top[6].first_key = event.start_mark.index
-                        top[6].first_key_column = event.start_mark.column
-                    last_end = event.end_mark.index
-                    continue
-                top[4] = None
-                role = OTHER
-            else:
-                # A value: of a mapping (under top[4]) or an entry of a sequence.
-                if top[0]:
-                    top[3] = True
-                key = top[4] if top[0] else None
-                role = OTHER
-                if parent_role == ROOT:
-                    entry = entries.get(key) if key is not None else None
-                    if entry is not None:
-                        entry.value_start = event.start_mark.index
-                        if etype is ScalarEvent or etype is AliasEvent:
-                            entry.value = getattr(event, "value", None)
-                            entry.end = _line_end(text, event.end_mark.index)
+    def run(self) -> Shape:  # noqa: PLR0915 - one loop over the events, kept flat for speed
+        text = self.text
+        get = CParser(text).get_event
+        stack: list[list[Any]] = []
+        entries, items = self.entries, self.items
+        anchored: list[tuple[str, int, int, int]] = []  # (name, definition, depth, count)
+        count = documents = 0
+        root_flow = False
+        dash_column = 0
+        root_end = len(text)
+        previous_end = 0  # where the last item (or the items sequence) ended or began
+        item: Item | None = None
+        last: Any = None  # the last scalar, alias or flow end seen: where content ends
+        while True:
+            event: Any = get()
+            etype = type(event)
+            count += 1
+            if etype is ScalarEvent and stack:
+                top = stack[-1]
+                if top[ROLE] == OTHER and top[NODE] is None:
+                    # The common case, kept short: a scalar deep inside an item not built.
+                    if top[IS_MAP]:
+                        if top[WANT_KEY]:
+                            key = event.value
+                            seen = top[SEEN]
+                            if key in seen:
+                                raise self._duplicate(key, event)
+                            seen.add(key)
+                            top[WANT_KEY] = False
                         else:
-                            entry.style = "flow" if event.flow_style else "block"
-                    if key == "items" and etype is SequenceStartEvent:
-                        role = ITEMS
-                elif parent_role == ITEMS:
+                            top[WANT_KEY] = True
+                    if event.anchor is not None:
+                        self._define(event.anchor, 1, item, stack)
+                        if item is not None:
+                            self._unbuild(item, stack)
+                    last = event
+                    continue
+            if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \
+                    or etype is SequenceStartEvent:
+                if etype is AliasEvent:
+                    count = self._alias(event, count, item, stack)
+                if not stack:
                     if etype is not MappingStartEvent:
-                        raise InputError(f"items[{len(items)}] is not a mapping (found a "
-                                         f"{_what(etype)} at line {event.start_mark.line + 1})")
-                    item = Item(len(items), event.start_mark.index,
-                                line=event.start_mark.line, column=event.start_mark.column,
-                                flow=bool(event.flow_style))
-                    if not items:
-                        dash_column = max(event.start_mark.column - 2, 0)
-                    items.append(item)
-                    role = ITEM
-                elif item is not None and etype is ScalarEvent:
-                    if parent_role == ITEM:
-                        if key == "apiVersion":
-                            item.api_version = event.value
-                        elif key == "kind":
-                            item.kind = event.value
-                    elif parent_role == META:
-                        if key == "name":
-                            item.name = event.value
-                        elif key == "namespace":
-                            item.namespace = event.value
-                    elif parent_role == ANNOTATIONS and key is not None:
-                        item.annotations[key] = event.value
-                        item.annotation_spans[key] = (event.start_mark.index,
-                                                      event.end_mark.index)
-                elif item is not None and (etype is AliasEvent or key == "<<") and (
-                        parent_role in (META, ANNOTATIONS)
-                        or (parent_role == ITEM and key in HEADER_KEYS)):
-                    item.aliased_header = True
-                elif item is not None and etype is MappingStartEvent:
-                    if parent_role == ITEM and key == "metadata":
-                        role = META
-                        item.metadata = MapInfo(event.start_mark.index, bool(event.flow_style))
-                    elif parent_role == META and key == "annotations":
-                        role = ANNOTATIONS
-                        item.annotations_map = MapInfo(event.start_mark.index,
-                                                       bool(event.flow_style))
-            if etype is ScalarEvent or etype is AliasEvent:
-                last_end = event.end_mark.index
-                if etype is ScalarEvent and event.anchor is not None:
-                    anchors[event.anchor] = 1
-                    owners[event.anchor] = _owner(stack, item)
-                continue
-            # The start of a mapping or a sequence.
-            if len(stack) >= MAX_DEPTH:
-                raise too_deep(event.start_mark.line)
-            if event.anchor is not None:
-                anchored.append((event.anchor, len(stack), count))
-                owners[event.anchor] = _owner(stack, item)
-            payload = None
-            if role == META:
-                payload = item.metadata if item is not None else None
-            elif role == ANNOTATIONS:
-                payload = item.annotations_map if item is not None else None
-            stack.append([etype is MappingStartEvent, bool(event.flow_style), role, True, None,
-                          set() if etype is MappingStartEvent else None, payload])
-            if event.flow_style:
-                last_end = event.end_mark.index
-        elif etype is MappingEndEvent or etype is SequenceEndEvent:
-            frame = stack.pop()
-            if frame[1]:
-                last_end = event.end_mark.index
-            if frame[6] is not None:
-                frame[6].end = last_end if frame[1] else _line_end(text, last_end)
-            if anchored and anchored[-1][1] == len(stack):
-                anchor, _, started = anchored.pop()
-                anchors[anchor] = count - started
-            role = frame[2]
-            if role == ITEM and item is not None:
-                item.end = _line_end(text, last_end)
-                item = None
-            elif stack and stack[-1][2] == ROOT and stack[-1][4] in entries:
-                entries[stack[-1][4]].end = _line_end(text, last_end)
-            if role == ROOT:
-                root_end = _line_end(text, last_end) if not root_flow else last_end
-        elif etype is DocumentStartEvent:
-            documents += 1
-            if documents > 1:
-                raise InputError("input holds several YAML documents; expected one ResourceList")
-        elif etype is DocumentEndEvent:
-            continue
-        elif etype is StreamEndEvent:
-            break
-    if documents == 0:
-        raise InputError("input is empty; expected a ResourceList")
-    return Shape(root_flow, entries, items, root_end, dash_column, config_borrows)
+                        raise InputError("input is not a ResourceList: expected a YAML mapping, "
+                                         f"found a {_what(etype)}")
+                    root_flow = bool(event.flow_style)
+                    stack.append([True, root_flow, ROOT, True, None, set(), None, None, None])
+                    continue
+                top = stack[-1]
+                parent_role = top[ROLE]
+                role = OTHER
+                if top[IS_MAP] and top[WANT_KEY]:
+                    # A mapping key.
+                    top[WANT_KEY] = False
+                    if etype is ScalarEvent:
+                        key = event.value
+                        if key in top[SEEN]:
+                            raise self._duplicate(key, event)
+                        top[SEEN].add(key)
+                        top[KEY] = key
+                        if parent_role == ROOT:
+                            entries[key] = Entry(event.start_mark.index, event.end_mark.index)
+                        elif top[INFO] is not None and top[INFO].first_key < 0:
+                            top[INFO].first_key = event.start_mark.index
+                            top[INFO].first_key_column = event.start_mark.column
+                        if top[NODE] is not None:
+                            top[BUILT_KEY] = self._key(event, item, stack)
+                        if event.anchor is not None:
+                            self._define(event.anchor, 1, item, stack)
+                            if item is not None:
+                                self._unbuild(item, stack)
+                        if item is not None and parent_role in (ITEM, META) and key == "<<":
+                            item.aliased_header = True
+                        last = event
+                        continue
+                    # A key that is an alias or a collection: nothing the scan reads.
+                    top[KEY] = None
+                    if item is not None:
+                        self._unbuild(item, stack)
+                else:
+                    # A value: of a mapping (under its key) or an entry of a sequence.
+                    if top[IS_MAP]:
+                        top[WANT_KEY] = True
+                    key = top[KEY] if top[IS_MAP] else None
+                    if parent_role == ROOT:
+                        entry = entries.get(key) if key is not None else None
+                        if entry is not None:
+                            entry.value_start = event.start_mark.index
+                            if etype is ScalarEvent or etype is AliasEvent:
+                                entry.value = getattr(event, "value", None)
+                                entry.end = _line_end(text, event.end_mark.index)
+                            else:
+                                entry.style = "flow" if event.flow_style else "block"
+                                entry.node = "mapping" if etype is MappingStartEvent \
+                                    else "sequence"
+                        if key == "items" and etype is SequenceStartEvent:
+                            role = ITEMS
+                            previous_end = event.start_mark.index
+                    elif parent_role == ITEMS:
+                        if etype is not MappingStartEvent:
+                            raise InputError(f"items[{len(items)}] is not a mapping (found a "
+                                             f"{_what(etype)} at line {event.start_mark.line + 1})")
+                        item = Item(len(items), event.start_mark.index,
+                                    line=event.start_mark.line, column=event.start_mark.column,
+                                    flow=bool(event.flow_style), before=previous_end)
+                        if not items:
+                            dash_column = max(event.start_mark.column - 2, 0)
+                        items.append(item)
+                        role = ITEM
+                        item.data = {}
+                        item.built = True
+                    elif item is not None and etype is ScalarEvent:
+                        if parent_role == ITEM:
+                            if key == "apiVersion":
+                                item.api_version = event.value
+                            elif key == "kind":
+                                item.kind = event.value
+                                if item.built and not is_candidate(item.api_version, event.value):
+                                    self._unbuild(item, stack)
+                        elif parent_role == META:
+                            if key == "name":
+                                item.name = event.value
+                            elif key == "namespace":
+                                item.namespace = event.value
+                        elif parent_role == ANNOTATIONS and key is not None:
+                            item.annotations[key] = event.value
+                            item.annotation_spans[key] = (event.start_mark.index,
+                                                          event.end_mark.index)
+                    elif item is not None and etype is AliasEvent and (
+                            parent_role in (META, ANNOTATIONS)
+                            or (parent_role == ITEM and key in HEADER_KEYS)):
+                        item.aliased_header = True
+                    elif item is not None and etype is MappingStartEvent:
+                        if parent_role == ITEM and key == "metadata":
+                            role = META
+                            item.metadata = MapInfo(event.start_mark.index,
+                                                    bool(event.flow_style))
+                        elif parent_role == META and key == "annotations":
+                            role = ANNOTATIONS
+                            item.annotations_map = MapInfo(event.start_mark.index,
+                                                           bool(event.flow_style))
+                if etype is ScalarEvent or etype is AliasEvent:
+                    last = event
+                    if etype is ScalarEvent:
+                        if event.anchor is not None:
+                            self._define(event.anchor, 1, item, stack)
+                            if item is not None:
+                                self._unbuild(item, stack)
+                        node = top[NODE]
+                        if node is not None:
+                            self._add(top, self._scalar(event, item, stack))
+                    elif item is not None:
+                        self._unbuild(item, stack)
+                    continue
+                # The start of a mapping or a sequence.
+                if len(stack) >= MAX_DEPTH:
+                    raise too_deep(event.start_mark.line)
+                definition = -1
+                if event.anchor is not None:
+                    definition = self._define(event.anchor, 0, item, stack)
+                    anchored.append((event.anchor, definition, len(stack), count))
+                payload = None
+                if role == META and item is not None:
+                    payload = item.metadata
+                elif role == ANNOTATIONS and item is not None:
+                    payload = item.annotations_map
+                if payload is not None:
+                    payload.anchor = definition
+                elif role == ITEM and item is not None:
+                    item.anchor = definition
+                is_map = etype is MappingStartEvent
+                child: Any = None
+                if role == ITEM:
+                    child = item.data if item is not None else None
+                elif top[NODE] is not None:
+                    if (event.tag is not None and event.tag != "!") or definition >= 0:
+                        if item is not None:
+                            self._unbuild(item, stack)
+                    else:
+                        child = {} if is_map else []
+                        self._add(top, child)
+                stack.append([is_map, bool(event.flow_style), role, True, None,
+                              set() if is_map else None, payload, child, None])
+                if event.flow_style:
+                    last = event
+            elif etype is MappingEndEvent or etype is SequenceEndEvent:
+                frame = stack.pop()
+                if frame[FLOW]:
+                    last = event
+                end = last.end_mark.index if last is not None else event.start_mark.index
+                if frame[INFO] is not None:
+                    frame[INFO].end = end if frame[FLOW] else _line_end(text, end)
+                if anchored and anchored[-1][2] == len(stack):
+                    name, definition, _, started = anchored.pop()
+                    if self.anchors.get(name, (None,))[0] == definition:
+                        self.anchors[name] = (definition, count - started)
+                role = frame[ROLE]
+                if role == ITEM and item is not None:
+                    item.end = _line_end(text, end)
+                    previous_end = item.end
+                    if not item.built:
+                        item.data = None
+                    item = None
+                elif stack and stack[-1][ROLE] == ROOT and stack[-1][KEY] in entries:
+                    entries[stack[-1][KEY]].end = _line_end(text, end)
+                if role == ROOT:
+                    root_end = _line_end(text, end) if not root_flow else end
+            elif etype is DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise InputError("input holds several YAML documents; expected one "
+                                     "ResourceList")
+            elif etype is StreamEndEvent:
+                break
+        if documents == 0:
+            raise InputError("input is empty; expected a ResourceList")
+        for one in items:
+            if one.built and not is_candidate(one.api_version, one.kind):
+                one.data, one.built = None, False
+        return Shape(root_flow, entries, items, root_end, dash_column, self.config_borrows,
+                     self.used)
+
+    def _define(self, name: str, size: int, item: Item | None, stack: list[list[Any]]) -> int:
+        """Record an anchor's definition; give its number."""
+        definition = len(self.owners)
+        self.anchors[name] = (definition, size)
+        self.owners[definition] = _owner(stack, item)
+        return definition
+
+    def _alias(self, event: Any, count: int, item: Item | None, stack: list[list[Any]]) -> int:
+        """Account for an alias: its expansion against the budget, and who it borrows from."""
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            raise InputError(f"input uses an unknown alias *{event.anchor} at line "
+                             f"{event.start_mark.line + 1}")
+        definition, size = found
+        count += size
+        if count > 10 * (event.end_mark.index + 1) + ALIAS_BUDGET:
+            raise InputError("input expands YAML aliases past the limit (a \"billion "
+                             f"laughs\"?) at line {event.start_mark.line + 1}")
+        self.used.add(definition)
+        at = _owner(stack, item)
+        origin = self.owners[definition]
+        if at != origin:
+            if item is not None:
+                item.borrows = True
+            elif at[1] == "functionConfig":
+                self.config_borrows = True
+            if origin[0] is not None:
+                self.items[origin[0]].lends = True
+        return count
+
+    def _unbuild(self, item: Item, stack: list[list[Any]]) -> None:
+        """Stop building `item`: it is left for the full loader, or not needed."""
+        if item.built:
+            item.built = False
+            item.data = None
+            for frame in stack:
+                if frame[ROLE] != ROOT and frame[ROLE] != ITEMS:
+                    frame[NODE] = None
+
+    def _scalar(self, event: Any, item: Item | None, stack: list[list[Any]]) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            if event.implicit[0] and tag is None:
+                try:
+                    return self.values.plain(event.value)
+                except _UnbuildableError:
+                    pass
+            else:
+                return event.value
+        elif tag == _STR:
+            return event.value
+        if item is not None:
+            self._unbuild(item, stack)
+        return None
+
+    def _key(self, event: Any, item: Item | None, stack: list[list[Any]]) -> Any:
+        if event.value == "<<" and event.tag is None and event.implicit[0]:
+            if item is not None:
+                self._unbuild(item, stack)
+            return None
+        return self._scalar(event, item, stack)
+
+    @staticmethod
+    def _add(frame: list[Any], value: Any) -> None:
+        """Put a built value into the frame's container, under the pending key for a map."""
+        node = frame[NODE]
+        if node is None:
+            return
+        if frame[IS_MAP]:
+            node[frame[BUILT_KEY]] = value
+        else:
+            node.append(value)
+
+    @staticmethod
+    def _duplicate(key: str, event: Any) -> InputError:
+        return InputError(f"input has a duplicate key {key!r} at line "
+                          f"{event.start_mark.line + 1}, column {event.start_mark.column + 1}")
 
 
-def _owner(stack: list[list[Any]], item: Item | None) -> Owner:
+def _owner(stack: list[list[Any]], item: Item | None) -> tuple[int | None, str | None]:
     """Where an event is: (item index or None, the top-level key it is under)."""
-    return (item.index if item is not None else None), (stack[0][4] if stack else None)
+    return (item.index if item is not None else None), (stack[0][KEY] if stack else None)
 
 
 def _what(etype: type) -> str:

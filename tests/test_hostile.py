@@ -55,6 +55,12 @@ CASES = {
     "a scalar": (b"hello\n", "expected a YAML mapping"),
     "wrong kind": (b"apiVersion: v1\nkind: List\nitems: []\n", "not a ResourceList"),
     "items not a list": (HEADER.encode() + b"items: 3\n", "items is not a list"),
+    "items a mapping": (HEADER.encode() + b"items:\n  a: {kind: ConfigMap}\n",
+                        "items is not a list"),
+    "items a mapping, generator mode": (
+        HEADER.encode() + b"items: {}\nfunctionConfig:\n  apiVersion: tensorstack.dev/v1beta1\n"
+        b"  kind: SimpleMLService\n  metadata: {name: g}\n  spec: {tensorflow: {image: a}}\n",
+        "items is not a list"),
     "item not a mapping": (HEADER.encode() + b"items:\n- just a string\n", "items[0]"),
     "tab indentation": (HEADER.encode() + b"items:\n\t- a\n", "not valid YAML"),
     "unknown alias": (HEADER.encode() + b"items:\n- *nothing\n", "unknown alias"),

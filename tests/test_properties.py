@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from krmfn.processor import process
+from krmfn.processor import resource_list as write_list
 from krmfn.resourcelist import Document
 from tests.helpers import examples, generated, load, validate_object
 
@@ -121,8 +122,9 @@ def resource_list(sml: dict[str, Any]) -> str:
 
 
 def run(text: str) -> tuple[str, list[Any], bool]:
-    output = process(Document.read(text.encode()))
-    return output.text, output.results, output.failed
+    doc = Document.read(text.encode())
+    plan = process(doc)
+    return write_list(doc, plan), plan.results, plan.failed
 
 
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])

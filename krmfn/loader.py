@@ -1,0 +1,78 @@
+"""Build plain data from YAML text, the way Kubernetes tools read it, and never crash.
+
+PyYAML's safe loader is nearly what krmfn needs, but it constructs values that no
+Kubernetes object holds and raises on some it cannot construct: timestamps become datetimes
+(and `2024-02-30` a ValueError, though Go's readers keep it as the string it is), an
+unknown tag (`!Ref`, used by some tools) is refused, and `=` (YAML 1.1's value key) has no
+constructor. Here a timestamp stays the string it was written as, an unknown or non-JSON
+tag is read by its node's kind (a string, a list or a mapping), and a value an explicit
+standard tag cannot take (`!!int abc`) is a `LoadError` with its line, which callers turn
+into an error result instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+
+class LoadError(Exception):
+    """YAML that scans but whose values cannot be built; `line` and `column` count from 0."""
+
+    def __init__(self, message: str, line: int | None, column: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+
+
+class Loader(yaml.CSafeLoader):
+    """libyaml's parser with constructors for what Kubernetes YAML may hold."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, KeyError, OverflowError) as err:
+            # An explicit standard tag on a value it cannot take (`!!int abc`).
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            value = node.value if isinstance(node, ScalarNode) else f"a {type(node).__name__}"
+            raise LoadError(f"{value!r} cannot be read as {tag} ({type(err).__name__})",
+                            node.start_mark.line, node.start_mark.column) from None
+
+
+def _generic(loader: Loader, node: Node) -> Any:
+    """A node read by its kind alone, whatever its tag says."""
+    if isinstance(node, ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    if isinstance(node, MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    return None  # pragma: no cover - PyYAML has no other node kind
+
+
+for _tag in ("timestamp", "binary", "omap", "pairs", "set", "value"):
+    Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _generic)
+Loader.add_constructor(None, _generic)  # any tag without a constructor of its own
+
+
+def load(text: str) -> Any:
+    """The data of one YAML document; raise LoadError when a value cannot be built."""
+    loader = Loader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        raise LoadError(_one_line(err.problem or err.context or str(err)),
+                        mark.line if mark else None, mark.column if mark else 0) from None
+    except yaml.YAMLError as err:
+        raise LoadError(_one_line(str(err)), None) from None
+    except RecursionError:
+        raise LoadError("the document is nested too deep to read", None) from None
+    finally:
+        loader.dispose()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
