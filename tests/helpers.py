@@ -20,6 +20,27 @@ UPDATE = os.environ.get("KRMFN_UPDATE_GOLDEN") == "1"
 EXAMPLES_SCALE = int(os.environ.get("KRMFN_EXAMPLES_SCALE", "1"))
 
 
+def kustomize_apps() -> list[tuple[Path, Path]]:
+    """Every buildable app of kustomization-examples/, with the file its build must equal.
+
+    An example that is a kustomization is an app (`.expected/build.yaml`); one that is not
+    holds overlays, each an app (`<example>/.expected/<overlay>.yaml`).
+    """
+    apps = []
+    for example in sorted(p for p in (ROOT / "kustomization-examples").iterdir() if p.is_dir()):
+        if (example / "kustomization.yaml").is_file():
+            apps.append((example, example / ".expected" / "build.yaml"))
+            continue
+        for overlay in sorted(p for p in (example / "overlays").iterdir() if p.is_dir()):
+            apps.append((overlay, example / ".expected" / f"{overlay.name}.yaml"))
+    return apps
+
+
+def app_id(app: Path) -> str:
+    """A short name for an app of kustomization-examples/."""
+    return app.relative_to(ROOT / "kustomization-examples").as_posix()
+
+
 def examples(count: int) -> int:
     """A property test's example count, times KRMFN_EXAMPLES_SCALE (see tests/conftest.py)."""
     return count * EXAMPLES_SCALE
