@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from krmfn import __version__
@@ -140,7 +140,7 @@ def _discover(directory: str) -> int:
 
 def _function() -> int:
     """Read a ResourceList on stdin, write the result on stdout."""
-    from krmfn.processor import process, resource_list  # noqa: PLC0415
+    from krmfn.processor import process, resource_list_chunks  # noqa: PLC0415
     from krmfn.resourcelist import MAX_INPUT_BYTES, Document  # noqa: PLC0415
     from krmfn.yamlscan import InputError  # noqa: PLC0415
 
@@ -151,12 +151,13 @@ def _function() -> int:
         sys.stderr.write(f"krmfn: {err}\n")
         return 1
     plan = process(doc)
-    return _emit(resource_list(doc, plan), plan.results)
+    return _emit(resource_list_chunks(doc, plan), plan.results)
 
 
-def _emit(text: str, results: list[Result]) -> int:
-    """Write the output and its results; give the exit code."""
-    sys.stdout.write(text)
+def _emit(text: Iterable[str], results: list[Result]) -> int:
+    """Write the output (a string, or its pieces as they come) and the results; give the
+    exit code."""
+    sys.stdout.writelines([text] if isinstance(text, str) else text)
     sys.stdout.flush()
     for result in results:
         sys.stderr.write(f"krmfn: {result.line()}\n")

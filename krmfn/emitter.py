@@ -67,7 +67,8 @@ def _pyyaml(value: Any, style: str | None = None) -> str:
     return text.removesuffix("\n")
 
 
-_strings: dict[str, str] = {}  # a string's text as a value (a literal block may span lines)
+_strings: dict[str, str] = {}  # a string's text as a value, when it is one line
+_blocks: dict[str, str] = {}  # a string's text as a value, when it is a literal block
 _keys: dict[str, str] = {}  # a string's text as a mapping key (always one line)
 _others: dict[tuple[type, Any], str] = {}
 
@@ -75,8 +76,8 @@ _others: dict[tuple[type, Any], str] = {}
 def literal_style(value: str) -> bool:
     """True when a multi-line value may be written as a literal block.
 
-    Only plain line feeds, and at most one at the end: a block that keeps several final
-    line breaks (`|+`) makes PyYAML end the document with `...`, which no item may hold.
+    Only plain line feeds, and no final line break kept (`|+`): a block that keeps final
+    line breaks makes PyYAML end the document with `...`, which no item may hold.
     """
     keep = value.endswith("\n") and (len(value) == 1 or value[-2] == "\n")  # PyYAML's rule
     return "\n" in value and not keep and not _ODD_BREAK.search(value)
@@ -101,7 +102,10 @@ def scalar(value: Any) -> str:
     if kind is str:
         text = _strings.get(value)
         if text is None:
-            text = _strings[value] = _decide(value, False)
+            text = _blocks.get(value)
+            if text is None:
+                text = _decide(value, False)
+                (_blocks if "\n" in text else _strings)[value] = text
         return text
     if kind is bool:
         return "true" if value else "false"
@@ -129,53 +133,108 @@ def _key(value: Any) -> str:
     return scalar(value)
 
 
-def _indented(text: str, pad: str) -> str:
-    """A literal block's later lines moved under `pad` (empty lines stay empty)."""
-    if "\n" not in text or not pad:
-        return text
-    first, *rest = text.split("\n")
-    return "\n".join([first, *(pad + line if line else line for line in rest)])
+def _value(value: Any, pad: str) -> str:
+    """A leaf's text after `key: ` or `- ` at `pad`: a literal block's lines under `pad`."""
+    if type(value) is dict:
+        return "{}"
+    if type(value) is list:
+        return "[]"
+    text = scalar(value)
+    if pad and type(value) is str and value in _blocks:
+        return _INDENT_LINES.sub("\n" + pad, text)
+    return text
+
+
+_INDENT_LINES = re.compile("\n(?=[^\n])")  # a line break before a line that is not empty
+
+
+_frozen: dict[int, tuple[Any, dict[tuple[str, bool], str]]] = {}
+
+
+def frozen(obj: Any) -> Any:
+    """Mark `obj` (a dict or list never changed again) so that its text, once written at an
+    indent, is reused: generated objects share such parts (probes, scripts, security
+    settings), and writing them once a run is most of what makes emitting cheap."""
+    _frozen[id(obj)] = (obj, {})
+    return obj
+
+
+def _cached(value: Any, pad: str, in_sequence: bool) -> str:
+    """The text of a frozen collection at `pad` (as a mapping's value or a list entry)."""
+    texts = _frozen[id(value)][1]
+    key = (pad, in_sequence)
+    text = texts.get(key)
+    if text is None:
+        out: list[str] = []
+        if in_sequence:
+            _entry(value, pad, out)
+        elif isinstance(value, dict):
+            _mapping(value, pad + "  ", out)
+        else:
+            _sequence(value, pad, out)
+        text = texts[key] = "".join(out)
+    return text
 
 
 def _mapping(obj: dict[Any, Any], pad: str, out: list[str]) -> None:
+    keys, strings, frozen_ids = _keys, _strings, _frozen
     for key, value in obj.items():
-        head = f"{pad}{_key(key)}:"
-        if isinstance(value, dict) and value:
-            out.append(head + "\n")
-            _mapping(value, pad + "  ", out)
-        elif isinstance(value, list) and value:
-            out.append(head + "\n")
-            _sequence(value, pad, out)
+        head = keys.get(key) if type(key) is str else None
+        if head is None:
+            head = _key(key)
+        kind = type(value)
+        if kind is str:  # the common case, kept short: a one-line string seen before
+            text = strings.get(value)
+            out.append(f"{pad}{head}: {text if text is not None else _value(value, pad)}\n")
+        elif (kind is dict or kind is list) and value:
+            out.append(f"{pad}{head}:\n")
+            if id(value) in frozen_ids:
+                out.append(_cached(value, pad, False))
+            elif isinstance(value, dict):
+                _mapping(value, pad + "  ", out)
+            else:
+                _sequence(value, pad, out)
         else:
-            out.append(f"{head} {_indented(_leaf(value), pad)}\n")
+            out.append(f"{pad}{head}: {_value(value, pad)}\n")
 
 
 def _sequence(items: list[Any], pad: str, out: list[str]) -> None:
+    strings, frozen_ids = _strings, _frozen
     for value in items:
-        if isinstance(value, dict | list) and value:
-            nested: list[str] = []
-            if isinstance(value, dict):
-                _mapping(value, pad + "  ", nested)
+        kind = type(value)
+        if kind is str:
+            text = strings.get(value)
+            out.append(f"{pad}- {text if text is not None else _value(value, pad)}\n")
+        elif (kind is dict or kind is list) and value:
+            if id(value) in frozen_ids:
+                out.append(_cached(value, pad, True))
             else:
-                _sequence(value, pad + "  ", nested)
-            nested[0] = f"{pad}- " + nested[0][len(pad) + 2:]
-            out.extend(nested)
+                _entry(value, pad, out)
         else:
-            out.append(f"{pad}- {_indented(_leaf(value), pad)}\n")
+            out.append(f"{pad}- {_value(value, pad)}\n")
 
 
-def _leaf(value: Any) -> str:
+def _entry(value: dict[Any, Any] | list[Any], pad: str, out: list[str]) -> None:
+    """A non-empty collection as an entry of a sequence at `pad`."""
+    nested: list[str] = []
     if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return scalar(value)
+        _mapping(value, pad + "  ", nested)
+    else:
+        _sequence(value, pad + "  ", nested)
+    first = nested[0]
+    nested[0] = f"{pad}- " + first[len(pad) + 2:]
+    out.extend(nested)
 
 
-def dump(obj: Any) -> str:
-    """Block-style YAML for a generated object, keys in the order they were built."""
+def dump(obj: Any, column: int = 0) -> str:
+    """Block-style YAML for a generated object, keys in the order they were built.
+
+    With `column`, the text is written to stand after a "- " whose content starts there:
+    every line but the first is indented by `column` (empty lines stay empty).
+    """
     if isinstance(obj, dict) and obj:
         out: list[str] = []
-        _mapping(obj, "", out)
+        _mapping(obj, " " * column, out)
+        out[0] = out[0][column:]
         return "".join(out)
     return _pyyaml(obj) + "\n"

@@ -24,6 +24,7 @@ output text, not the trees it was made from.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,12 @@ LOCAL_CONFIG = "config.kubernetes.io/local-config"
 ORCHESTRATOR_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/",
                          "config.k8s.io/", "kustomize.config.k8s.io/")
 GENERATED_KINDS = ("Deployment", "Service", "ConfigMap")
+# kpt fn render of a parent package: the subpackage an item's path is relative to.
+PACKAGE_PATH = "internal.config.kubernetes.io/package-path"
+# Annotations kpt matches items by: dropped from a rewritten output, so that kpt does not
+# carry the replaced object's comments (a hand edit's, say) over to it.
+ID_ANNOTATIONS = ("config.k8s.io/id", "internal.config.kubernetes.io/id",
+                  "internal.config.kubernetes.io/annotations-migration-resource-id")
 
 Key = tuple[str, str | None, str]  # kind, namespace, name
 
@@ -62,6 +69,7 @@ class Plan:
     items taken out, and `new` holds the texts (at column 0) of the outputs to add.
     """
 
+    placed: bool = True  # texts are at their item's column (else at column 0)
     results: list[Result] = field(default_factory=list)
     splices: list[Any] = field(default_factory=list)
     local: set[int] = field(default_factory=set)
@@ -85,19 +93,20 @@ class _Source:
     item: Item | None  # None in generator mode: the source is the functionConfig
     data: Any
     annotations: dict[str, str]
-    text: str  # the source's own YAML text, for messages that quote what was written
+    text: str  # generator mode: the functionConfig's text, for messages that quote it
 
 
 def process(doc: Document, files: list[dict[str, Any] | None] | None = None,
-            config: Any = None) -> Plan:
+            config: Any = None, stream: bool = False) -> Plan:
     """Plan the run over one ResourceList.
 
     `files` gives, item by item, the file an item came from when the items carry no path
     annotations (`krmfn render`): results name it, and outputs whose source is gone from
     those files are removed. `config`, when given, is the functionConfig to use instead of
-    the document's own.
+    the document's own. The plan's texts are where the ResourceList writer puts them
+    (`Plan.placed`), or at column 0 with `stream` (for `krmfn render`).
     """
-    run = _Run(doc, files, config)
+    run = _Run(doc, files, config, stream)
     for source in run.sources:
         run.compile(source)
     run.prune()
@@ -108,13 +117,14 @@ class _Run:
     """The state of one run: what the items are, and what the output will change."""
 
     def __init__(self, doc: Document, files: list[dict[str, Any] | None] | None,
-                 config: Any) -> None:
+                 config: Any, stream: bool) -> None:
         self.doc = doc
         self.files = files
-        self.plan = Plan()
+        self.plan = Plan(placed=not stream)
+        self.new_column = 0 if stream else doc.new_item_column
         self.options, generator = _read_function_config(doc, self.plan.results, config)
         self.sources: list[_Source] = []
-        self.generated: dict[Key, Item] = {}
+        self.generated: dict[Key, list[Item]] = {}
         self.others: set[Key] = set()
         self.slots: dict[str, set[int]] = {}  # file -> indices taken by items already there
         for item in doc.items:
@@ -124,7 +134,7 @@ class _Run:
             elif item.kind in GENERATED_KINDS:
                 key: Key = (item.kind or "", item.namespace, item.name or "")
                 if SOURCE_ANNOTATION in item.annotations:
-                    self.generated[key] = item
+                    self.generated.setdefault(key, []).append(item)
                 else:
                     self.others.add(key)
         if generator is not None and _identity(generator) not in {
@@ -134,6 +144,7 @@ class _Run:
         self.live: set[tuple[str | None, str]] = set()  # sources present, valid or not
         self.claimed: set[int] = set()  # earlier outputs a present source accounts for
         self.compiled: set[tuple[str | None, str]] = set()
+        self.placed: set[tuple[str | None, str]] = set()  # sources whose outputs were placed
 
     def _annotations(self, item: Item) -> dict[str, str]:
         """An item's annotations, with the file it came from when only the caller knows it."""
@@ -147,13 +158,24 @@ class _Run:
         return notes
 
     def _take_slot(self, annotations: dict[str, str]) -> None:
+        package = annotations.get(PACKAGE_PATH)
         for path_key, index_key in zip(PATH_ANNOTATIONS, INDEX_ANNOTATIONS, strict=True):
             index = annotations.get(index_key, "")
             if path_key in annotations and index.isdigit():
-                self.slots.setdefault(annotations[path_key], set()).add(int(index))
+                self.slots.setdefault(_slot_key(package, annotations[path_key]),
+                                      set()).add(int(index))
 
     def compile(self, source: _Source) -> None:
-        """Validate one source; place its outputs or report why not."""
+        """Validate one source; place its outputs or report why not. Its data is dropped
+        afterwards: what the run holds follows the output text, not the input's trees."""
+        try:
+            self._compile(source)
+        finally:
+            source.data = None
+            if source.item is not None:
+                source.item.data = None
+
+    def _compile(self, source: _Source) -> None:
         results = self.plan.results
         if source.item is not None:
             try:
@@ -162,7 +184,6 @@ class _Run:
                 results.append(self._load_error(source, err))
                 self._note_live(source.item.namespace, source.item.name)
                 return
-            source.text = self.doc.item_text(source.item)
         base = _about(source.data, source.annotations, source.item)
         meta = source.data.get("metadata") if isinstance(source.data, dict) else None
         if isinstance(meta, dict):
@@ -172,7 +193,8 @@ class _Run:
             from krmfn.yamlpath import compose  # noqa: PLC0415 - error path only
 
             schema = validator_for("SIMPLEMLSERVICE").schema
-            results.extend(from_validation(errors, schema, base, compose(source.text)))
+            text = source.text if source.item is None else self.doc.item_text(source.item)
+            results.extend(from_validation(errors, schema, base, compose(text)))
             return
         if "custom" in sml["spec"] and not self._check_pod(sml["spec"]["custom"]["spec"], base):
             return
@@ -184,7 +206,9 @@ class _Run:
             return
         self.compiled.add((namespace, name))
         outputs = compile_service(sml, self.options)
-        earlier = [self._earlier(obj, name) for obj in outputs]
+        placed_by = source.item.annotations if source.item is not None else {}
+        where = _file_of(placed_by, f"{name}.generated.yaml")
+        earlier = [self._earlier(obj, name, where) for obj in outputs]
         taken = [obj for obj, found in zip(outputs, earlier, strict=True) if found is False]
         for obj in taken:
             results.append(base.about(
@@ -197,7 +221,7 @@ class _Run:
             results.append(Result(message, "warning", base.resource_ref, path, base.file))
         if source.item is not None and not self._mark_local(source, base):
             return
-        placed_by = source.item.annotations if source.item is not None else {}
+        self.placed.add((namespace, name))
         for index, (obj, existing) in enumerate(zip(outputs, earlier, strict=True)):
             self._place(obj, existing if isinstance(existing, Item) else None,
                         source_annotations=placed_by, source_name=name, index=index,
@@ -235,19 +259,31 @@ class _Run:
             path = field_path(path_at(compose(self.doc.item_text(item)), err.line, err.column))
         return base.about(f"cannot read this SimpleMLService: {err}", path or "metadata")
 
-    def _earlier(self, obj: dict[str, Any], source_name: str) -> Item | bool | None:
-        """The earlier output `obj` replaces (an Item), None for a new one, False if taken."""
+    def _earlier(self, obj: dict[str, Any], source_name: str,
+                 where: str | None) -> Item | bool | None:
+        """The earlier output `obj` replaces (an Item), None for a new one, False if taken.
+
+        `where` is the file a new output would go to (None outside a package's files): an
+        earlier output in a file of that name in another directory (its SimpleMLService
+        moved) is not kept there, but replaced by a new one beside its source, and pruned.
+        One the user moved into a file of another name stays where they put it.
+        """
         key = _key(obj)
         if key in self.others:
             return False
-        item = self.generated.get(key)
-        if item is None:
+        found = self.generated.get(key)
+        if not found:
             return None
-        named = item.annotations.get(SOURCE_ANNOTATION, "").rpartition("/")[2]
-        if named != source_name:
+        ours = [item for item in found if item.annotations.get(
+            SOURCE_ANNOTATION, "").rpartition("/")[2] == source_name]
+        if not ours:
             return False
-        self.claimed.add(item.index)
-        return item
+        here = [item for item in ours if where is None or _stays(_file_of(item.annotations),
+                                                                  where)]
+        if not here:
+            return None
+        self.claimed.add(here[0].index)
+        return here[0]
 
     def _mark_local(self, source: _Source, base: Result) -> bool:
         """Mark the source local-config; False (and an error result) when it cannot be."""
@@ -274,12 +310,13 @@ class _Run:
                source_annotations: dict[str, str], source_name: str, index: int,
                base: Result) -> None:
         """Add a new output, or update the earlier one in place when it changed."""
+        placed = self.plan.placed
         if existing is None:
             self._place_beside(obj, source_annotations, source_name, index)
-            self.plan.new.append(dump(obj))
+            self.plan.new.append(dump(obj, self.new_column))
             return
-        text = dump(obj)
-        if self.doc.written_as(existing, text):
+        column = existing.column if placed else 0
+        if self.doc.written_as(existing, dump(obj, column), placed):
             return
         try:
             old = self.doc.load(existing)
@@ -288,10 +325,11 @@ class _Run:
         if old is not None and without_orchestration(old) == without_orchestration(obj):
             return
         kept = {k: v for k, v in existing.annotations.items()
-                if k.startswith(ORCHESTRATOR_PREFIXES)}
+                if k.startswith(ORCHESTRATOR_PREFIXES) and k not in ID_ANNOTATIONS}
         obj["metadata"]["annotations"].update(kept)
         try:
-            self.plan.replaced[existing.index] = self.doc.check_replace(existing, dump(obj))
+            self.plan.replaced[existing.index] = self.doc.check_replace(existing,
+                                                                        dump(obj, column))
         except RefusedError as refused:
             self.plan.results.append(base.about(str(refused), refused.field))
             return
@@ -304,47 +342,62 @@ class _Run:
 
     def _place_beside(self, obj: dict[str, Any], annotations: dict[str, str], name: str,
                       index: int) -> None:
-        """Put a new output in `<name>.generated.yaml` next to its source's file, if it has
-        one, at the first index no other item of that file holds."""
+        """Put a new output in `<name>.generated.yaml` next to its source's file (in its
+        source's package, under `kpt fn render` of a parent package), if it has one, at the
+        first index no other item of that file holds."""
         notes = obj["metadata"]["annotations"]
-        keys = [(p, i) for p, i in zip(PATH_ANNOTATIONS, INDEX_ANNOTATIONS, strict=True)
-                if p in annotations]
-        if not keys:
+        source_path = next((annotations[k] for k in PATH_ANNOTATIONS if k in annotations), None)
+        if source_path is None:
             return
-        directory = posixpath.dirname(annotations[keys[0][0]])
-        path = posixpath.join(directory, f"{name}.generated.yaml")
-        taken = self.slots.setdefault(path, set())
+        path = posixpath.join(posixpath.dirname(source_path), f"{name}.generated.yaml")
+        package = annotations.get(PACKAGE_PATH)
+        taken = self.slots.setdefault(_slot_key(package, path), set())
         slot = index
         while slot in taken:
             slot += 1
         taken.add(slot)
-        for path_key, index_key in keys:
-            notes[path_key] = path
-            notes[index_key] = str(slot)
+        for path_key, index_key in zip(PATH_ANNOTATIONS, INDEX_ANNOTATIONS, strict=True):
+            if path_key in annotations:
+                notes[path_key] = path
+                notes[index_key] = str(slot)
+        if package is not None:
+            notes[PACKAGE_PATH] = package
 
     def prune(self) -> None:
-        """Remove earlier outputs kept in the package's files whose source is gone."""
-        for item in self.generated.values():
-            if item.index in self.claimed:
-                continue
-            named = item.annotations.get(SOURCE_ANNOTATION, "").rpartition("/")[2]
-            if (item.namespace, named) in self.live:
-                continue  # its source is here but did not compile: keep the output
-            in_files = any(key in item.annotations for key in PATH_ANNOTATIONS) or bool(
-                self.files and self.files[item.index] is not None)
-            if not in_files:
-                continue  # a build's output (kustomize): nothing tells it is stale
-            try:
-                self.plan.splices.append(self.doc.remove(item))
-            except RefusedError as refused:
-                self.plan.results.append(_about(None, item.annotations, item).about(
-                    str(refused), refused.field))
-                continue
-            self.plan.removed.add(item.index)
+        """Remove earlier outputs kept in the package's files that no source accounts for:
+        their SimpleMLService is gone, or no longer compiles to them (renamed, moved,
+        another framework), or they are a second copy. Outputs of a SimpleMLService that is
+        present but did not compile are kept."""
+        for items in self.generated.values():
+            for item in items:
+                if item.index not in self.claimed:
+                    self._prune(item)
+
+    def _prune(self, item: Item) -> None:
+        named = item.annotations.get(SOURCE_ANNOTATION, "").rpartition("/")[2]
+        source = (item.namespace, named)
+        if source in self.live and source not in self.placed:
+            return  # its source is here but did not compile: keep the output
+        in_files = any(key in item.annotations for key in PATH_ANNOTATIONS) or bool(
+            self.files and self.files[item.index] is not None)
+        if not in_files:
+            return  # a build's output (kustomize): nothing tells it is stale
+        try:
+            self.plan.splices.append(self.doc.remove(item))
+        except RefusedError as refused:
+            self.plan.results.append(_about(None, item.annotations, item).about(
+                str(refused), refused.field))
+            return
+        self.plan.removed.add(item.index)
 
 
 def resource_list(doc: Document, plan: Plan) -> str:
-    """The output ResourceList: the input with the plan's changes and results.
+    """The output ResourceList as one string: see `resource_list_chunks`."""
+    return "".join(resource_list_chunks(doc, plan))
+
+
+def resource_list_chunks(doc: Document, plan: Plan) -> Iterator[str]:
+    """The output ResourceList, in pieces: the input with the plan's changes and results.
 
     A flow-style input that needs no change comes back as it came; one that does was
     rewritten in block style, and comments that rewrite could not keep are named in a
@@ -352,14 +405,36 @@ def resource_list(doc: Document, plan: Plan) -> str:
     """
     if doc.original is not None:
         if not (plan.changes or plan.results or "results" in doc.shape.entries):
-            return doc.original
+            yield doc.original
+            return
         if doc.lost_comments:
             plan.results.append(Result(
                 "the ResourceList is in flow style, so krmfn rewrote it in block style to make "
                 "its changes, and could not keep these comments from inside flow collections: "
                 + ", ".join(repr(c) for c in doc.lost_comments), "warning"))
-    return doc.write(plan.splices, plan.replaced, plan.new,
-                     [r.to_dict() for r in plan.results])
+    yield from doc.chunks(plan.splices, plan.replaced, plan.new,
+                          [r.to_dict() for r in plan.results], plan.placed)
+
+
+def _file_of(annotations: dict[str, str], beside: str | None = None) -> str | None:
+    """The file (within its package) an item is in, or the file `beside` in its directory."""
+    path = next((annotations[k] for k in PATH_ANNOTATIONS if k in annotations), None)
+    if path is None:
+        return None
+    if beside is not None:
+        path = posixpath.join(posixpath.dirname(path), beside)
+    package = annotations.get(PACKAGE_PATH)
+    return posixpath.join(package, path) if package else path
+
+
+def _stays(path: str | None, where: str) -> bool:
+    """Whether an earlier output at `path` is kept there, its new place being `where`."""
+    return path is None or path == where or (
+        posixpath.basename(path) != posixpath.basename(where))
+
+
+def _slot_key(package: str | None, path: str) -> str:
+    return posixpath.join(package, path) if package else path
 
 
 def _key(obj: dict[str, Any]) -> Key:

@@ -52,7 +52,7 @@ def render(paths: Sequence[str], config: str | None = None,
     files = [None if origin.file.startswith(BUILT) else {"path": origin.file,
                                                          "index": origin.index}
              for origin in source.origins]
-    plan = process(doc, files, function_config)
+    plan = process(doc, files, function_config, stream=True)
     plan.results[:0] = results
     text = stream(doc, plan, source.origins)
     if not text and not plan.failed:

@@ -17,6 +17,7 @@ import contextlib
 import copy
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ _SURROGATE_PAIR = re.compile(
     r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
 # A surrogate escape anywhere, for finding double-quoted scalars with the pairs made harmless.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_NEW_ITEMS = "\0new items\0"  # marks where the new items go among the splices
 # The line of a block sequence entry's dash, in the text between two items.
 _DASH_LINE = re.compile(r"^[ \t]*-(?=[ \t\r\n]|$)", re.MULTILINE)
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1")
@@ -60,14 +62,15 @@ class Splice:
     text: str
 
 
+_LINE_AFTER = re.compile("\n(?=[^\n])")  # a line break before a line that is not empty
+
+
 def indent(text: str, column: int) -> str:
     """Block YAML written at column 0, moved so that its content starts at `column` (after
     a "- " there): every line but the first is padded, empty lines stay empty."""
-    if not column or "\n" not in text.rstrip("\n"):
+    if not column:
         return text
-    pad = " " * column
-    lines = text.splitlines(keepends=True)
-    return lines[0] + "".join(pad + line if line.strip() else line for line in lines[1:])
+    return _LINE_AFTER.sub("\n" + " " * column, text)
 
 
 def as_item(obj: Any, column: int) -> str:
@@ -205,13 +208,19 @@ class Document:
                           "their own", "metadata")
         return text
 
-    def written_as(self, item: Item, text: str) -> bool:
-        """True when `item`'s text is `text` (column 0), orchestration lines aside.
+    @property
+    def new_item_column(self) -> int:
+        """The column where the content of a new item starts (after its "- ")."""
+        return self.shape.items_dash_column + 2
+
+    def written_as(self, item: Item, text: str, placed: bool = False) -> bool:
+        """True when `item`'s text is `text` (at column 0, or at the item's column when
+        `placed`), orchestration lines aside.
 
         A cheap test for an unchanged earlier output; False only means "load and compare".
         """
         old = self.text[item.start:item.end]
-        new = indent(text, item.column)
+        new = text if placed else indent(text, item.column)
         if old == new:
             return True
         return _ORCHESTRATION_LINE.sub("", old) == _ORCHESTRATION_LINE.sub("", new)
@@ -287,25 +296,35 @@ class Document:
 
     def write(self, splices: list[Splice], replaced: dict[int, str], new_items: list[str],
               results: list[dict[str, Any]]) -> str:
-        """The output text: the splices applied, items replaced by texts (at column 0), new
-        items (texts at column 0) and the results appended."""
+        """The output text: see `chunks`."""
+        return "".join(self.chunks(splices, replaced, new_items, results))
+
+    def chunks(self, splices: list[Splice], replaced: dict[int, str], new_items: list[str],
+               results: list[dict[str, Any]], placed: bool = False) -> Iterator[str]:
+        """The output text in pieces, to be written as they come (no second copy of it):
+        the splices applied, items replaced by texts, new items after the last item, and
+        the results at the end. The texts are at column 0, or already where they go when
+        `placed` (a replacement at its item's column, new items at `new_item_column`)."""
         text = self.text
         splices = list(splices)
         for index, new in replaced.items():
             item = self.items[index]
-            splices.append(Splice(item.start, item.end, indent(new, item.column)))
+            splices.append(Splice(item.start, item.end,
+                                  new if placed else indent(new, item.column)))
         entries = self.shape.entries
+        column = self.shape.items_dash_column
+        head = ""  # what goes before the new items where they are inserted
         tail: list[str] = []
         if new_items:
-            column = self.shape.items_dash_column
-            block = "".join(" " * column + "- " + indent(new, column + 2) for new in new_items)
             if self.items:
-                end = self.items[-1].end
-                splices.append(Splice(end, end, _after_newline(text, end) + block))
+                at = self.items[-1].end
+                head = _after_newline(text, at)
             else:
                 if "items" in entries:
                     splices.append(self._drop_entry("items"))
-                tail.append("items:\n" + block)
+                at = self.shape.root_end
+                head = _after_newline(text, at) + "items:\n"
+            splices.append(Splice(at, at, _NEW_ITEMS))
         if "results" in entries:
             splices.append(self._drop_entry("results"))
         if results:
@@ -313,16 +332,21 @@ class Document:
         if tail:
             end = self.shape.root_end
             splices.append(Splice(end, end, _after_newline(text, end) + "".join(tail)))
-        out: list[str] = []
         position = 0
-        for splice in sorted(splices, key=lambda s: (s.start, s.end)):
+        for splice in sorted(splices, key=lambda s: (s.start, s.end, s.text is not _NEW_ITEMS)):
             if splice.start < position:
                 raise AssertionError(f"overlapping splices at {splice.start}")
-            out.append(text[position:splice.start])
-            out.append(splice.text)
+            yield text[position:splice.start]
+            if splice.text is _NEW_ITEMS:
+                yield head
+                pad = " " * column + "- "
+                for new in new_items:
+                    yield pad
+                    yield new if placed else indent(new, column + 2)
+            else:
+                yield splice.text
             position = splice.end
-        out.append(text[position:])
-        return "".join(out)
+        yield text[position:]
 
     def unindented(self, item: Item) -> str:
         """An item's text moved to column 0, as a document of its own."""

@@ -18,16 +18,21 @@ from krmfn.constants import (
     S3_CONFIG_VOLUME,
     Obj,
 )
+from krmfn.emitter import frozen
 
 DOWNLOADER_UID = 65532
-_DOWNLOADER_SECURITY = {
+# Parts every downloader shares (never changed after this).
+_DOWNLOADER_SECURITY = frozen({
     "runAsNonRoot": True,
     "runAsUser": DOWNLOADER_UID,
     "runAsGroup": DOWNLOADER_UID,
     "allowPrivilegeEscalation": False,
     "readOnlyRootFilesystem": True,
     "capabilities": {"drop": ["ALL"]},
-}
+})
+_DOWNLOADER_RESOURCES = frozen({"requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"memory": "512Mi"}})
+_S3_ITEMS = frozen([{"key": ".s3cfg", "path": ".s3cfg"}])
 
 
 def model_dir(spec: Obj) -> str:
@@ -72,19 +77,17 @@ def _add_downloader(pod: Obj, s3: Obj, where: str, image: str) -> None:
         # container may not (s3cmd then exits 2 and the pod never starts).
         "args": [f"--config={S3_CONFIG_DIR}/.s3cfg", "--no-progress", "--no-preserve", "sync",
                  uri, where + "/"],
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                      "limits": {"memory": "512Mi"}},
+        "resources": _DOWNLOADER_RESOURCES,
         "volumeMounts": [
             {"name": MODEL_VOLUME, "mountPath": where},
             {"name": S3_CONFIG_VOLUME, "mountPath": S3_CONFIG_DIR, "readOnly": True},
         ],
-        "securityContext": {**_DOWNLOADER_SECURITY,
-                            "capabilities": {"drop": ["ALL"]}},
+        "securityContext": _DOWNLOADER_SECURITY,
     }
     pod["initContainers"] = [downloader, *(pod.get("initContainers") or [])]
     pod["volumes"] = [*(pod.get("volumes") or []), {"name": S3_CONFIG_VOLUME, "secret": {
         "secretName": s3["secretName"],
-        "items": [{"key": ".s3cfg", "path": ".s3cfg"}],
+        "items": _S3_ITEMS,
         "defaultMode": 0o440,
     }}]
     # The Secret's file is readable by its group only: make the downloader's group the

@@ -61,16 +61,34 @@ def _from_pydantic(name: str) -> Validator:
 def validate(name: str, data: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """Validate `data` with the schema `name` ("SIMPLEMLSERVICE" or "OPTIONS").
 
-    Returns (normalized dict, []) when valid, else (None, error details). The normalized
-    dict keeps the keys of every mapping in the order they were written (pydantic puts a
-    typed dict's declared fields first): what krmfn copies through, such as a custom PodSpec,
-    comes out as the user wrote it.
+    Returns (normalized dict, []) when valid, else (None, error details). What krmfn copies
+    through (a custom PodSpec, a strategy, resources) keeps its keys in the order they were
+    written (pydantic puts a typed dict's declared fields first): it comes out as the user
+    wrote it.
     """
     try:
         valid = validator_for(name).validate_python(data)
     except ValidationError as err:
         return None, [dict(detail) for detail in err.errors(include_url=False)]
-    return _as_written(valid, data), []
+    spec, given = valid.get("spec"), data.get("spec") if isinstance(data, dict) else None
+    if type(spec) is dict and type(given) is dict:
+        for path in _COPIED:
+            inner: Any = spec
+            outer: Any = given
+            for key in path[:-1]:
+                inner, outer = inner.get(key), outer.get(key)
+                if type(inner) is not dict or type(outer) is not dict:
+                    break
+            else:
+                key = path[-1]
+                if key in inner and type(outer.get(key)) is type(inner[key]):
+                    inner[key] = _as_written(inner[key], outer[key])
+    return valid, []
+
+
+# Parts of a SimpleMLService's spec that the compiler copies into its outputs.
+_COPIED = (("custom", "spec"), ("strategy",), ("tensorflow", "resources"),
+           ("pytorch", "resources"))
 
 
 def _as_written(valid: Any, given: Any) -> Any:

@@ -43,6 +43,9 @@ from krmfn.kinds import is_candidate
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
 HEADER_KEYS = ("apiVersion", "kind", "metadata", "<<")  # item keys the scan reads or merges
+# Annotations whose value the function may rewrite in place: the scan keeps where they are.
+SPANNED = frozenset({"config.kubernetes.io/local-config"})
+PLAIN_CACHE = 8192  # plain scalars remembered at once (the common ones recur; names do not)
 
 
 class InputError(Exception):
@@ -137,20 +140,23 @@ class _Values:
     def __init__(self) -> None:
         self._resolve: Any = Resolver().resolve
         self._construct = SafeConstructor()
-        self._cache: dict[str, Any] = {}
+        self.cache: dict[str, Any] = {}
 
     def plain(self, text: str) -> Any:
+        """The value of a plain scalar; raise _UnbuildableError for a merge key `<<`."""
         try:
-            return self._cache[text]
+            return self.cache[text]
         except KeyError:
             pass
+        if len(self.cache) >= PLAIN_CACHE:
+            self.cache.clear()
         tag = self._resolve(ScalarNode, text, (True, False))
         value: Any = text
         if tag.endswith((":null", ":bool", ":int", ":float")):
             value = SafeConstructor.yaml_constructors[tag](self._construct, ScalarNode(tag, text))
         elif tag.endswith(":merge"):
             raise _UnbuildableError
-        self._cache[text] = value
+        self.cache[text] = value
         return value
 
 
@@ -207,6 +213,8 @@ class _Scan:
         dash_column = 0
         root_end = len(text)
         previous_end = 0  # where the last item (or the items sequence) ended or began
+        values = self.values
+        plain = values.cache  # plain scalars already read (itself marks "not seen")
         item: Item | None = None
         last: Any = None  # the last scalar, alias or flow end seen: where content ends
         while True:
@@ -215,24 +223,56 @@ class _Scan:
             count += 1
             if etype is ScalarEvent and stack:
                 top = stack[-1]
-                if top[ROLE] == OTHER and top[NODE] is None:
-                    # The common case, kept short: a scalar deep inside an item not built.
-                    if top[IS_MAP]:
-                        if top[WANT_KEY]:
-                            key = event.value
-                            seen = top[SEEN]
-                            if key in seen:
-                                raise self._duplicate(key, event)
-                            seen.add(key)
-                            top[WANT_KEY] = False
+                if top[ROLE] == OTHER:
+                    node = top[NODE]
+                    if node is None:
+                        # The common case, kept short: a scalar deep inside an item not built.
+                        if top[IS_MAP]:
+                            if top[WANT_KEY]:
+                                key = event.value
+                                seen = top[SEEN]
+                                if key in seen:
+                                    raise self._duplicate(key, event)
+                                seen.add(key)
+                                top[WANT_KEY] = False
+                            else:
+                                top[WANT_KEY] = True
+                        if event.anchor is not None:
+                            self._define(event.anchor, 1, item, stack)
+                            if item is not None:
+                                self._unbuild(item, stack)
+                        last = event
+                        continue
+                    if event.anchor is None and event.tag is None:
+                        # A scalar of an item being built, without anchor or tag.
+                        raw = event.value
+                        if event.implicit[0]:
+                            value = plain.get(raw, plain)
+                            if value is plain:
+                                try:
+                                    value = values.plain(raw)
+                                except _UnbuildableError:  # a merge key `<<`
+                                    value = None
+                                    if item is not None:
+                                        self._unbuild(item, stack)
                         else:
-                            top[WANT_KEY] = True
-                    if event.anchor is not None:
-                        self._define(event.anchor, 1, item, stack)
-                        if item is not None:
-                            self._unbuild(item, stack)
-                    last = event
-                    continue
+                            value = raw
+                        if top[IS_MAP]:
+                            if top[WANT_KEY]:
+                                seen = top[SEEN]
+                                if raw in seen:
+                                    raise self._duplicate(raw, event)
+                                seen.add(raw)
+                                top[WANT_KEY] = False
+                                top[BUILT_KEY] = value
+                            else:
+                                top[WANT_KEY] = True
+                                if top[NODE] is not None:
+                                    node[top[BUILT_KEY]] = value
+                        elif top[NODE] is not None:
+                            node.append(value)
+                        last = event
+                        continue
             if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \
                     or etype is SequenceStartEvent:
                 if etype is AliasEvent:
@@ -322,8 +362,9 @@ class _Scan:
                                 item.namespace = event.value
                         elif parent_role == ANNOTATIONS and key is not None:
                             item.annotations[key] = event.value
-                            item.annotation_spans[key] = (event.start_mark.index,
-                                                          event.end_mark.index)
+                            if key in SPANNED:
+                                item.annotation_spans[key] = (event.start_mark.index,
+                                                              event.end_mark.index)
                     elif item is not None and etype is AliasEvent and (
                             parent_role in (META, ANNOTATIONS)
                             or (parent_role == ITEM and key in HEADER_KEYS)):

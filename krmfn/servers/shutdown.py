@@ -21,7 +21,10 @@ The server's own arguments stay in `args`, readable as its command line.
 
 from __future__ import annotations
 
+from functools import cache
+
 from krmfn.constants import Obj
+from krmfn.emitter import frozen
 from krmfn.options import Options
 
 PID1_NAME = "krmfn-serve"  # $0 of the script, as `ps` shows it
@@ -42,16 +45,24 @@ exit "$status"
 """
 
 
+@cache
 def pid1_command(stop: str) -> list[str]:
     """The container command: the stop-aware script, whose arguments are the server's line.
 
-    `stop` is a shell command run on SIGTERM; `$child` is the server's process id.
+    `stop` is a shell command run on SIGTERM; `$child` is the server's process id. The list
+    is shared by every container of a run: never change it.
     """
-    return ["/bin/sh", "-c", _SCRIPT.format(stop=stop), PID1_NAME]
+    return frozen(["/bin/sh", "-c", _SCRIPT.format(stop=stop), PID1_NAME])  # type: ignore[no-any-return]
 
 
 def lifecycle(options: Options) -> Obj | None:
-    """The serving container's `lifecycle`: a drain delay before SIGTERM, if any."""
-    if options.shutdown_delay_seconds <= 0:
+    """The serving container's `lifecycle`: a drain delay before SIGTERM, if any (shared:
+    never change it)."""
+    return _lifecycle(options.shutdown_delay_seconds)
+
+
+@cache
+def _lifecycle(seconds: int) -> Obj | None:
+    if seconds <= 0:
         return None
-    return {"preStop": {"exec": {"command": ["sleep", str(options.shutdown_delay_seconds)]}}}
+    return frozen({"preStop": {"exec": {"command": ["sleep", str(seconds)]}}})  # type: ignore[no-any-return]

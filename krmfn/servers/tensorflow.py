@@ -15,11 +15,20 @@ import re
 from typing import Any
 
 from krmfn.constants import HTTP_PORT, SERVING_CONTAINER, Obj
+from krmfn.emitter import frozen
 from krmfn.options import Options
 from krmfn.servers.shutdown import lifecycle, pid1_command
 
 BINARY = "/usr/bin/tensorflow_model_server"
 GRPC_PORT = 9090
+# Parts every TensorFlow Serving container shares (never changed after this).
+_PORTS = frozen([{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+                 {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"}])
+# Loading a large model can take minutes: ten of them before liveness takes over.
+_STARTUP = frozen({"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
+                   "failureThreshold": 60})
+_LIVENESS = frozen({"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
+                    "failureThreshold": 3})
 _VERSION_DIR = re.compile(r"(?:^|/)([0-9]+)/*$")
 
 
@@ -32,15 +41,11 @@ def container(name: str, framework: Obj, model_dir: str, options: Options) -> Ob
         "args": [BINARY, f"--port={GRPC_PORT}", f"--rest_api_port={HTTP_PORT}",
                  f"--model_name={name}", f"--model_base_path={model_dir}",
                  *options.tensorflow_extra_args],
-        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
-                  {"name": "grpc", "containerPort": GRPC_PORT, "protocol": "TCP"}],
+        "ports": _PORTS,
         # The REST port opens once the model is loaded: then the model's own status.
         "readinessProbe": {"httpGet": {"path": f"/v1/models/{name}", "port": HTTP_PORT}},
-        # Loading a large model can take minutes: ten of them before liveness takes over.
-        "startupProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
-                         "failureThreshold": 60},
-        "livenessProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
-                          "failureThreshold": 3},
+        "startupProbe": _STARTUP,
+        "livenessProbe": _LIVENESS,
     }
     stop = lifecycle(options)
     if stop is not None:

@@ -24,8 +24,6 @@ override it; `torchserveConfigMap` names a ConfigMap of the user's own to mount 
 
 from __future__ import annotations
 
-import hashlib
-
 from krmfn.constants import (
     HTTP_PORT,
     SERVING_CONTAINER,
@@ -33,6 +31,7 @@ from krmfn.constants import (
     TORCHSERVE_CONFIG_VOLUME,
     Obj,
 )
+from krmfn.emitter import frozen
 from krmfn.options import Options
 from krmfn.servers.shutdown import lifecycle, pid1_command
 
@@ -90,7 +89,30 @@ def config_properties(source_ref: str, options: Options) -> str:
 
 def config_hash(text: str) -> str:
     """A digest of the configuration, put on the pod template so a change rolls the pods."""
-    return hashlib.sha256(text.encode()).hexdigest()
+    found = _hashes.get(text)
+    if found is None:
+        import hashlib  # noqa: PLC0415 - only TorchServe's configuration needs it
+
+        found = _hashes[text] = hashlib.sha256(text.encode()).hexdigest()
+    return found
+
+
+_hashes: dict[str, str] = {}
+
+
+# Parts every TorchServe container shares (never changed after this).
+_ENV = frozen([{"name": "TS_CONFIG_FILE", "value": CONFIG_FILE}])
+_PORTS = frozen([{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+                 {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}])
+_READINESS = frozen({"exec": {"command": ["python3", "-c", READY_SCRIPT]},
+                     "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3})
+# Loading a large model can take minutes: ten of them before liveness takes over.
+_STARTUP = frozen({"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
+                   "failureThreshold": 60})
+_LIVENESS = frozen({"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
+                    "failureThreshold": 3})
+_CONFIG_MOUNT = frozen({"name": TORCHSERVE_CONFIG_VOLUME, "mountPath": TORCHSERVE_CONFIG_DIR,
+                        "readOnly": True})
 
 
 def container(framework: Obj, model_dir: str, options: Options) -> Obj:
@@ -102,22 +124,16 @@ def container(framework: Obj, model_dir: str, options: Options) -> Obj:
         "args": ["torchserve", "--start", f"--model-store={model_dir}", "--models",
                  framework.get("modelsFlag", "all"), "--foreground",
                  f"--ts-config={CONFIG_FILE}", *options.pytorch_extra_args],
-        "env": [{"name": "TS_CONFIG_FILE", "value": CONFIG_FILE}],
-        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
-                  {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"}],
-        "readinessProbe": {"exec": {"command": ["python3", "-c", READY_SCRIPT]},
-                           "periodSeconds": 10, "timeoutSeconds": 5, "failureThreshold": 3},
-        # Loading a large model can take minutes: ten of them before liveness takes over.
-        "startupProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
-                         "failureThreshold": 60},
-        "livenessProbe": {"tcpSocket": {"port": HTTP_PORT}, "periodSeconds": 10,
-                          "failureThreshold": 3},
+        "env": _ENV,
+        "ports": _PORTS,
+        "readinessProbe": _READINESS,
+        "startupProbe": _STARTUP,
+        "livenessProbe": _LIVENESS,
     }
     stop = lifecycle(options)
     if stop is not None:
         out["lifecycle"] = stop
-    out["volumeMounts"] = [{"name": TORCHSERVE_CONFIG_VOLUME, "mountPath": TORCHSERVE_CONFIG_DIR,
-                            "readOnly": True}]
+    out["volumeMounts"] = [_CONFIG_MOUNT]
     return out
 
 
