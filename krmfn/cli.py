@@ -140,7 +140,7 @@ def _discover(directory: str) -> int:
 
 def _function() -> int:
     """Read a ResourceList on stdin, write the result on stdout."""
-    from krmfn.processor import process, resource_list_chunks  # noqa: PLC0415
+    from krmfn.processor import Run, resource_list_chunks  # noqa: PLC0415
     from krmfn.resourcelist import MAX_INPUT_BYTES, Document  # noqa: PLC0415
     from krmfn.yamlscan import InputError  # noqa: PLC0415
 
@@ -150,8 +150,8 @@ def _function() -> int:
     except InputError as err:
         sys.stderr.write(f"krmfn: {err}\n")
         return 1
-    plan = process(doc)
-    return _emit(resource_list_chunks(doc, plan), plan.results)
+    run = Run(doc)
+    return _emit(resource_list_chunks(doc, run), run.plan.results)
 
 
 def _emit(text: Iterable[str], results: list[Result]) -> int:

@@ -77,7 +77,7 @@ def compile_service(sml: Obj, options: Options) -> list[Obj]:
     pod = _pod_spec(name, spec, options, queue is not None)
     extra: list[Obj] = []
     if "pytorch" in spec and not options.torchserve_config_map:
-        properties = torchserve.config_properties(ref, options)
+        properties = torchserve.config_properties(options)
         template_meta["annotations"] = {
             torchserve.CONFIG_HASH_ANNOTATION: torchserve.config_hash(properties)}
         extra.append({"apiVersion": "v1", "kind": "ConfigMap",

@@ -67,6 +67,7 @@ def _pyyaml(value: Any, style: str | None = None) -> str:
     return text.removesuffix("\n")
 
 
+CACHED = 8192  # one-line strings remembered at once: the shared ones recur within any window
 _strings: dict[str, str] = {}  # a string's text as a value, when it is one line
 _blocks: dict[str, str] = {}  # a string's text as a value, when it is a literal block
 _keys: dict[str, str] = {}  # a string's text as a mapping key (always one line)
@@ -105,6 +106,8 @@ def scalar(value: Any) -> str:
             text = _blocks.get(value)
             if text is None:
                 text = _decide(value, False)
+                if len(_strings) >= CACHED:  # names and paths seldom recur: start afresh
+                    _strings.clear()
                 (_blocks if "\n" in text else _strings)[value] = text
         return text
     if kind is bool:

@@ -34,7 +34,7 @@ from krmfn.emitter import dump
 from krmfn.kinds import is_candidate
 from krmfn.loader import LoadError
 from krmfn.options import Options, configmap_fields
-from krmfn.resourcelist import Document, RefusedError, header
+from krmfn.resourcelist import Document, RefusedError, Splice, header, indent
 from krmfn.results import (
     INDEX_ANNOTATIONS,
     PATH_ANNOTATIONS,
@@ -64,17 +64,21 @@ Key = tuple[str, str | None, str]  # kind, namespace, name
 class Plan:
     """What a run changes, and what it reports.
 
-    `local` are the items this run marks local-config (their splices are in `splices`),
-    `replaced` maps an item to the text (at column 0) of its replacement, `removed` lists
-    items taken out, and `new` holds the texts (at column 0) of the outputs to add.
+    `splices` holds, by item, the changes inside an item's text (its local-config mark, its
+    removal from its dash line); `local` are the items this run marks local-config,
+    `replaced` maps an item to the text of its replacement, `removed` lists items taken out,
+    `after` maps a SimpleMLService's item to the texts of its new outputs (written right
+    after it), and `new` holds those of a generator's, written after the last item. Texts
+    are where the ResourceList writer puts them (`placed`), or at column 0.
     """
 
-    placed: bool = True  # texts are at their item's column (else at column 0)
+    placed: bool = True
     results: list[Result] = field(default_factory=list)
-    splices: list[Any] = field(default_factory=list)
+    splices: dict[int, list[Splice]] = field(default_factory=dict)
     local: set[int] = field(default_factory=set)
     replaced: dict[int, str] = field(default_factory=dict)
     removed: set[int] = field(default_factory=set)
+    after: dict[int, list[str]] = field(default_factory=dict)
     new: list[str] = field(default_factory=list)
 
     @property
@@ -85,7 +89,7 @@ class Plan:
     @property
     def changes(self) -> bool:
         """True when the run changes any item."""
-        return bool(self.splices or self.replaced or self.removed or self.new)
+        return bool(self.splices or self.replaced or self.removed or self.after or self.new)
 
 
 @dataclass
@@ -98,26 +102,29 @@ class _Source:
 
 def process(doc: Document, files: list[dict[str, Any] | None] | None = None,
             config: Any = None, stream: bool = False) -> Plan:
-    """Plan the run over one ResourceList.
+    """Plan the whole run over one ResourceList (see `Run`), every item settled."""
+    run = Run(doc, files, config, stream)
+    run.settle_all()
+    return run.plan
+
+
+class Run:
+    """The state of one run: what the items are, and what the output will change.
+
+    Items are settled one at a time, in order (`settle`): a SimpleMLService is compiled when
+    its item is reached (and, with it, those before it), an earlier output when it is
+    reached (its source compiled first, wherever it is). The ResourceList writer settles
+    each item as it writes it, so that outputs are written as they are made, not held.
 
     `files` gives, item by item, the file an item came from when the items carry no path
     annotations (`krmfn render`): results name it, and outputs whose source is gone from
     those files are removed. `config`, when given, is the functionConfig to use instead of
-    the document's own. The plan's texts are where the ResourceList writer puts them
+    the document's own. The texts are where the ResourceList writer puts them
     (`Plan.placed`), or at column 0 with `stream` (for `krmfn render`).
     """
-    run = _Run(doc, files, config, stream)
-    for source in run.sources:
-        run.compile(source)
-    run.prune()
-    return run.plan
 
-
-class _Run:
-    """The state of one run: what the items are, and what the output will change."""
-
-    def __init__(self, doc: Document, files: list[dict[str, Any] | None] | None,
-                 config: Any, stream: bool) -> None:
+    def __init__(self, doc: Document, files: list[dict[str, Any] | None] | None = None,
+                 config: Any = None, stream: bool = False) -> None:
         self.doc = doc
         self.files = files
         self.plan = Plan(placed=not stream)
@@ -127,24 +134,63 @@ class _Run:
         self.generated: dict[Key, list[Item]] = {}
         self.others: set[Key] = set()
         self.slots: dict[str, set[int]] = {}  # file -> indices taken by items already there
+        self.source_at: dict[int, int] = {}  # item index -> position in self.sources
+        self.earlier_outputs: set[int] = set()
         for item in doc.items:
             self._take_slot(item.annotations)
             if is_candidate(item.api_version, item.kind):
+                self.source_at[item.index] = len(self.sources)
                 self.sources.append(_Source(item, None, self._annotations(item), ""))
             elif item.kind in GENERATED_KINDS:
                 key: Key = (item.kind or "", item.namespace, item.name or "")
                 if SOURCE_ANNOTATION in item.annotations:
                     self.generated.setdefault(key, []).append(item)
+                    self.earlier_outputs.add(item.index)
                 else:
                     self.others.add(key)
-        if generator is not None and _identity(generator) not in {
-                (s.item.namespace, s.item.name) for s in self.sources if s.item is not None}:
-            # kustomize lists a generator's own config among the items too: compile it once.
-            self.sources.append(_Source(None, generator, {}, doc.function_config_text()))
         self.live: set[tuple[str | None, str]] = set()  # sources present, valid or not
         self.claimed: set[int] = set()  # earlier outputs a present source accounts for
         self.compiled: set[tuple[str | None, str]] = set()
         self.placed: set[tuple[str | None, str]] = set()  # sources whose outputs were placed
+        self.by_identity: dict[tuple[str | None, str | None], int] = {}
+        for position, source in enumerate(self.sources):
+            assert source.item is not None
+            self.by_identity.setdefault((source.item.namespace, source.item.name), position)
+        self.done = 0  # sources compiled, in order
+        self.settled: set[int] = set()
+        if generator is not None and _identity(generator) not in self.by_identity:
+            # kustomize lists a generator's own config among the items too: compile it once,
+            # first (it may account for earlier outputs anywhere).
+            self.compile(_Source(None, generator, {}, doc.function_config_text()))
+
+    def settle(self, index: int) -> None:
+        """Decide what becomes of item `index` (and of whatever that depends on)."""
+        if index in self.settled:
+            return
+        self.settled.add(index)
+        item = self.doc.items[index]
+        position = self.source_at.get(index)
+        if position is not None:
+            self._compile_upto(position)
+        elif index in self.earlier_outputs:
+            named = item.annotations.get(SOURCE_ANNOTATION, "").rpartition("/")[2]
+            source = self.by_identity.get((item.namespace, named))
+            if source is not None:
+                self._compile_upto(source)
+            if index not in self.claimed:
+                self._prune(item)
+
+    def settle_all(self) -> None:
+        """Settle every item."""
+        for index in range(len(self.doc.items)):
+            self.settle(index)
+
+    def _compile_upto(self, position: int) -> None:
+        """Compile the sources, in order, up to the one at `position` of `self.sources`."""
+        while self.done <= position:
+            source = self.sources[self.done]
+            self.done += 1
+            self.compile(source)
 
     def _annotations(self, item: Item) -> dict[str, str]:
         """An item's annotations, with the file it came from when only the caller knows it."""
@@ -225,7 +271,7 @@ class _Run:
         for index, (obj, existing) in enumerate(zip(outputs, earlier, strict=True)):
             self._place(obj, existing if isinstance(existing, Item) else None,
                         source_annotations=placed_by, source_name=name, index=index,
-                        base=base)
+                        base=base, after=source.item.index if source.item else None)
 
     def _check_pod(self, pod: Any, base: Result) -> bool:
         """Report a custom PodSpec's problems (False if any) and its risky settings."""
@@ -295,7 +341,7 @@ class _Run:
             self.plan.results.append(base.about(str(refused), refused.field))
             return False
         if splice is not None:
-            self.plan.splices.append(splice)
+            self.plan.splices.setdefault(item.index, []).append(splice)
             self.plan.local.add(item.index)
         lost = self.doc.lost_in_item.get(item.index)
         if lost:
@@ -308,14 +354,23 @@ class _Run:
 
     def _place(self, obj: dict[str, Any], existing: Item | None, *,
                source_annotations: dict[str, str], source_name: str, index: int,
-               base: Result) -> None:
+               base: Result, after: int | None) -> None:
         """Add a new output, or update the earlier one in place when it changed."""
         placed = self.plan.placed
         if existing is None:
             self._place_beside(obj, source_annotations, source_name, index)
-            self.plan.new.append(dump(obj, self.new_column))
+            text = dump(obj, self.new_column)
+            if after is None:
+                self.plan.new.append(text)
+            else:
+                self.plan.after.setdefault(after, []).append(text)
             return
         column = existing.column if placed else 0
+        # Written with the orchestrator's annotations of the earlier output, an unchanged
+        # output is the very text of it: one comparison, no load.
+        notes = obj["metadata"]["annotations"]
+        notes.update((k, v) for k, v in existing.annotations.items()
+                     if k.startswith(ORCHESTRATOR_PREFIXES))
         if self.doc.written_as(existing, dump(obj, column), placed):
             return
         try:
@@ -324,9 +379,8 @@ class _Run:
             old = None
         if old is not None and without_orchestration(old) == without_orchestration(obj):
             return
-        kept = {k: v for k, v in existing.annotations.items()
-                if k.startswith(ORCHESTRATOR_PREFIXES) and k not in ID_ANNOTATIONS}
-        obj["metadata"]["annotations"].update(kept)
+        for key in ID_ANNOTATIONS:
+            notes.pop(key, None)
         try:
             self.plan.replaced[existing.index] = self.doc.check_replace(existing,
                                                                         dump(obj, column))
@@ -363,17 +417,11 @@ class _Run:
         if package is not None:
             notes[PACKAGE_PATH] = package
 
-    def prune(self) -> None:
-        """Remove earlier outputs kept in the package's files that no source accounts for:
-        their SimpleMLService is gone, or no longer compiles to them (renamed, moved,
-        another framework), or they are a second copy. Outputs of a SimpleMLService that is
-        present but did not compile are kept."""
-        for items in self.generated.values():
-            for item in items:
-                if item.index not in self.claimed:
-                    self._prune(item)
-
     def _prune(self, item: Item) -> None:
+        """Remove an earlier output kept in the package's files that no source accounts for:
+        its SimpleMLService is gone, or no longer compiles to it (renamed, moved, another
+        framework), or it is a second copy. Outputs of a SimpleMLService that is present but
+        did not compile are kept."""
         named = item.annotations.get(SOURCE_ANNOTATION, "").rpartition("/")[2]
         source = (item.namespace, named)
         if source in self.live and source not in self.placed:
@@ -383,7 +431,7 @@ class _Run:
         if not in_files:
             return  # a build's output (kustomize): nothing tells it is stale
         try:
-            self.plan.splices.append(self.doc.remove(item))
+            self.plan.splices.setdefault(item.index, []).append(self.doc.remove(item))
         except RefusedError as refused:
             self.plan.results.append(_about(None, item.annotations, item).about(
                 str(refused), refused.field))
@@ -391,19 +439,23 @@ class _Run:
         self.plan.removed.add(item.index)
 
 
-def resource_list(doc: Document, plan: Plan) -> str:
+def resource_list(doc: Document, run: Run) -> str:
     """The output ResourceList as one string: see `resource_list_chunks`."""
-    return "".join(resource_list_chunks(doc, plan))
+    return "".join(resource_list_chunks(doc, run))
 
 
-def resource_list_chunks(doc: Document, plan: Plan) -> Iterator[str]:
-    """The output ResourceList, in pieces: the input with the plan's changes and results.
+def resource_list_chunks(doc: Document, run: Run) -> Iterator[str]:
+    """The output ResourceList, in pieces written as they are made: each item as it came,
+    or changed as the run settles it, with the new outputs of a SimpleMLService right after
+    it; then the rest of the document, and the results.
 
     A flow-style input that needs no change comes back as it came; one that does was
     rewritten in block style, and comments that rewrite could not keep are named in a
-    warning (added to the plan's results).
+    warning (added to the results).
     """
+    plan = run.plan
     if doc.original is not None:
+        run.settle_all()
         if not (plan.changes or plan.results or "results" in doc.shape.entries):
             yield doc.original
             return
@@ -412,8 +464,28 @@ def resource_list_chunks(doc: Document, plan: Plan) -> Iterator[str]:
                 "the ResourceList is in flow style, so krmfn rewrote it in block style to make "
                 "its changes, and could not keep these comments from inside flow collections: "
                 + ", ".join(repr(c) for c in doc.lost_comments), "warning"))
-    yield from doc.chunks(plan.splices, plan.replaced, plan.new,
-                          [r.to_dict() for r in plan.results], plan.placed)
+    text = doc.text
+    dash = " " * doc.shape.items_dash_column + "- "
+    position = 0
+    for item in doc.items:
+        run.settle(item.index)
+        splices = plan.splices.pop(item.index, [])
+        replacement = plan.replaced.pop(item.index, None)
+        if replacement is not None:
+            splices = [Splice(item.start, item.end, replacement if plan.placed else
+                              indent(replacement, item.column))]
+        for splice in sorted(splices, key=lambda s: (s.start, s.end)):
+            yield text[position:splice.start]
+            yield splice.text
+            position = splice.end
+        if position < item.end:
+            yield text[position:item.end]
+            position = item.end
+        for new in plan.after.pop(item.index, ()):
+            yield dash
+            yield new if plan.placed else indent(new, doc.new_item_column)
+    run.settle_all()  # nothing is left unless the document has no items
+    yield from doc.tail(position, plan.new, [r.to_dict() for r in plan.results], plan.placed)
 
 
 def _file_of(annotations: dict[str, str], beside: str | None = None) -> str | None:

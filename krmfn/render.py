@@ -65,18 +65,19 @@ def render(paths: Sequence[str], config: str | None = None,
 
 
 def stream(doc: Document, plan: Plan, origins: Sequence[Origin]) -> str:
-    """The objects to apply, as one YAML stream, each document as it is or as krmfn made it."""
+    """The objects to apply, as one YAML stream, each document as it is or as krmfn made it;
+    a SimpleMLService's outputs where it was."""
     out: list[str] = []
     for item in doc.items:
         index = item.index
-        if index in plan.removed or index in plan.local or is_candidate(
-                item.api_version, item.kind) or item.kind == OPTIONS_KIND or \
-                item.annotations.get(LOCAL_CONFIG) == "true":
-            continue
-        text = plan.replaced.get(index)
-        if text is None:
-            text = origins[index].text if index < len(origins) else doc.unindented(item)
-        out.append(text if text.endswith("\n") else text + "\n")
+        if not (index in plan.removed or index in plan.local or is_candidate(
+                item.api_version, item.kind) or item.kind == OPTIONS_KIND or
+                item.annotations.get(LOCAL_CONFIG) == "true"):
+            text = plan.replaced.get(index)
+            if text is None:
+                text = origins[index].text if index < len(origins) else doc.unindented(item)
+            out.append(text if text.endswith("\n") else text + "\n")
+        out.extend(plan.after.get(index, ()))
     out.extend(plan.new)
     return "".join(f"---\n{text}" for text in out)
 

@@ -42,7 +42,9 @@ _NEW_ITEMS = "\0new items\0"  # marks where the new items go among the splices
 # The line of a block sequence entry's dash, in the text between two items.
 _DASH_LINE = re.compile(r"^[ \t]*-(?=[ \t\r\n]|$)", re.MULTILINE)
 RESOURCE_LIST_VERSIONS = ("config.kubernetes.io/v1", "config.kubernetes.io/v1alpha1")
-MAX_INPUT_BYTES = 64 * 1024 * 1024
+# Big enough for krmfn's own output of a 20,000-service package fed back (about 150 MB), and
+# a bound on what a hostile input can make a run hold.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
 
 
 class RefusedError(Exception):
@@ -294,27 +296,17 @@ class Document:
             self.lost_in_item[item.index] = lost
         return splice
 
-    def write(self, splices: list[Splice], replaced: dict[int, str], new_items: list[str],
-              results: list[dict[str, Any]]) -> str:
-        """The output text: see `chunks`."""
-        return "".join(self.chunks(splices, replaced, new_items, results))
-
-    def chunks(self, splices: list[Splice], replaced: dict[int, str], new_items: list[str],
-               results: list[dict[str, Any]], placed: bool = False) -> Iterator[str]:
-        """The output text in pieces, to be written as they come (no second copy of it):
-        the splices applied, items replaced by texts, new items after the last item, and
-        the results at the end. The texts are at column 0, or already where they go when
-        `placed` (a replacement at its item's column, new items at `new_item_column`)."""
+    def tail(self, position: int, new_items: list[str], results: list[dict[str, Any]],
+             placed: bool = False) -> Iterator[str]:
+        """The output from `position` (the end of the last item, or 0) to the end, in pieces:
+        the new items (texts at column 0, or at `new_item_column` when `placed`) after the
+        last item, the document's other entries, and the results (replacing any there were)
+        at its end."""
         text = self.text
-        splices = list(splices)
-        for index, new in replaced.items():
-            item = self.items[index]
-            splices.append(Splice(item.start, item.end,
-                                  new if placed else indent(new, item.column)))
         entries = self.shape.entries
+        splices: list[Splice] = []
         column = self.shape.items_dash_column
         head = ""  # what goes before the new items where they are inserted
-        tail: list[str] = []
         if new_items:
             if self.items:
                 at = self.items[-1].end
@@ -328,14 +320,11 @@ class Document:
         if "results" in entries:
             splices.append(self._drop_entry("results"))
         if results:
-            tail.append(dump({"results": results}))
-        if tail:
             end = self.shape.root_end
-            splices.append(Splice(end, end, _after_newline(text, end) + "".join(tail)))
-        position = 0
+            splices.append(Splice(end, end, _after_newline(text, end) + dump({"results": results})))
         for splice in sorted(splices, key=lambda s: (s.start, s.end, s.text is not _NEW_ITEMS)):
             if splice.start < position:
-                raise AssertionError(f"overlapping splices at {splice.start}")
+                raise AssertionError(f"a splice at {splice.start} before {position}")
             yield text[position:splice.start]
             if splice.text is _NEW_ITEMS:
                 yield head

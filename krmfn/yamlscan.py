@@ -43,6 +43,13 @@ from krmfn.kinds import is_candidate
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
 HEADER_KEYS = ("apiVersion", "kind", "metadata", "<<")  # item keys the scan reads or merges
+# The annotations the function reads of an item (of any kind), and the kinds it may have
+# generated, of which it keeps all (a rewrite carries the orchestrator's over).
+KEPT = frozenset({"config.kubernetes.io/path", "config.kubernetes.io/index",
+                  "internal.config.kubernetes.io/path", "internal.config.kubernetes.io/index",
+                  "internal.config.kubernetes.io/package-path",
+                  "config.kubernetes.io/local-config", "krmfn.dev/generated-from"})
+KEEP_ALL = frozenset({"Deployment", "Service", "ConfigMap"})
 # Annotations whose value the function may rewrite in place: the scan keeps where they are.
 SPANNED = frozenset({"config.kubernetes.io/local-config"})
 PLAIN_CACHE = 8192  # plain scalars remembered at once (the common ones recur; names do not)
@@ -215,6 +222,7 @@ class _Scan:
         previous_end = 0  # where the last item (or the items sequence) ended or began
         values = self.values
         plain = values.cache  # plain scalars already read (itself marks "not seen")
+        names: dict[str, str] = {}
         item: Item | None = None
         last: Any = None  # the last scalar, alias or flow end seen: where content ends
         while True:
@@ -273,6 +281,33 @@ class _Scan:
                             node.append(value)
                         last = event
                         continue
+            elif (etype is MappingStartEvent or etype is SequenceStartEvent) and stack:
+                top = stack[-1]
+                if top[ROLE] == OTHER and top[NODE] is None and event.anchor is None and not (
+                        top[IS_MAP] and top[WANT_KEY]):
+                    # A collection deep inside an item not built, as a value or an entry.
+                    if top[IS_MAP]:
+                        top[WANT_KEY] = True
+                    if len(stack) >= MAX_DEPTH:
+                        raise too_deep(event.start_mark.line)
+                    flow = bool(event.flow_style)
+                    if etype is MappingStartEvent:
+                        stack.append([True, flow, OTHER, True, None, set(), None, None, None])
+                    else:
+                        stack.append([False, flow, OTHER, True, None, None, None, None, None])
+                    if flow:
+                        last = event
+                    continue
+            elif etype is MappingEndEvent or etype is SequenceEndEvent:
+                frame = stack[-1]
+                if frame[ROLE] == OTHER and len(stack) > 2 and (
+                        not anchored or anchored[-1][2] != len(stack) - 1):
+                    # The end of a collection deep inside an item (or the functionConfig),
+                    # not a top-level entry's, not an anchor's.
+                    stack.pop()
+                    if frame[FLOW]:
+                        last = event
+                    continue
             if etype is ScalarEvent or etype is AliasEvent or etype is MappingStartEvent \
                     or etype is SequenceStartEvent:
                 if etype is AliasEvent:
@@ -360,7 +395,9 @@ class _Scan:
                                 item.name = event.value
                             elif key == "namespace":
                                 item.namespace = event.value
-                        elif parent_role == ANNOTATIONS and key is not None:
+                        elif parent_role == ANNOTATIONS and key is not None and (
+                                key in KEPT or item.kind in KEEP_ALL or item.kind is None):
+                            key = names.setdefault(key, key)  # kpt's, on every item: one copy
                             item.annotations[key] = event.value
                             if key in SPANNED:
                                 item.annotation_spans[key] = (event.start_mark.index,

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from krmfn.processor import process
+from krmfn.processor import Run
 from krmfn.processor import resource_list as write_list
 from krmfn.resourcelist import Document
 from tests.helpers import examples, generated, load, validate_object
@@ -123,8 +123,8 @@ def resource_list(sml: dict[str, Any]) -> str:
 
 def run(text: str) -> tuple[str, list[Any], bool]:
     doc = Document.read(text.encode())
-    plan = process(doc)
-    return write_list(doc, plan), plan.results, plan.failed
+    run = Run(doc)
+    return write_list(doc, run), run.plan.results, run.plan.failed
 
 
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
