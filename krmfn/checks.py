@@ -10,7 +10,6 @@ context carries that child's name under `field`, and `krmfn.results` extends the
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
@@ -42,6 +41,8 @@ IANA_SVC_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 def show(value: Any) -> str:
     """Render a found value for an error message: JSON-like, cut at 80 characters."""
     try:
+        import json  # noqa: PLC0415 - only a message pays for it
+
         text = json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):  # pragma: no cover - defensive: default=str covers all
         text = repr(value)

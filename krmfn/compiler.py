@@ -15,10 +15,9 @@ and the annotation naming its source.
 
 from __future__ import annotations
 
-from typing import Any
-
 from krmfn.constants import Obj
 from krmfn.emitter import frozen
+from krmfn.loader import clone
 from krmfn.options import Options
 from krmfn.servers import tensorflow, torchserve
 from krmfn.storage import add_model_volume, model_dir
@@ -34,16 +33,6 @@ _SERVING_SECURITY = frozen({"allowPrivilegeEscalation": False,
                             "capabilities": {"drop": ["ALL"]}})
 _POD_ORDER = ("terminationGracePeriodSeconds", "automountServiceAccountToken", "schedulerName",
               "securityContext", "initContainers", "containers", "volumes")
-
-
-def clone(value: Any) -> Any:
-    """A copy of plain data (dicts, lists, scalars), faster than copy.deepcopy for it."""
-    kind = type(value)
-    if kind is dict:
-        return {key: clone(item) for key, item in value.items()}
-    if kind is list:
-        return [clone(item) for item in value]
-    return value
 
 
 def source_ref(namespace: str | None, name: str) -> str:

@@ -41,7 +41,7 @@ def render(paths: Sequence[str], config: str | None = None,
     """
     results: list[Result] = []
     source = read(paths, stdin=stdin, kustomize=kustomize,
-                  warn=lambda line: results.append(Result(line, "warning")))
+                  warn=lambda line: results.append(_forwarded(line)))
     doc = source.document()
     fields = _options_in(doc, source, results)
     if config:
@@ -80,6 +80,15 @@ def stream(doc: Document, plan: Plan, origins: Sequence[Origin]) -> str:
         out.extend(plan.after.get(index, ()))
     out.extend(plan.new)
     return "".join(f"---\n{text}" for text in out)
+
+
+def _forwarded(line: str) -> Result:
+    """A line kustomize wrote on stderr (krmfn's own results among them) as a result."""
+    text = line.removeprefix("krmfn: ")
+    severity, sep, rest = text.partition(": ")
+    if sep and severity in ("warning", "info"):
+        return Result(rest, severity)
+    return Result(text, "warning")
 
 
 def _strip(data: Any) -> dict[str, Any]:

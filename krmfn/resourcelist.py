@@ -14,8 +14,6 @@ comments and quoting kept. An empty flow `items: []` needs no rewrite: it is rep
 from __future__ import annotations
 
 import contextlib
-import copy
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from typing import Any
 
 from krmfn.comments import lost_comments
 from krmfn.emitter import dump
-from krmfn.loader import LoadError, load
+from krmfn.loader import LoadError, clone, load
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
 # Lines of the annotations orchestrators add (path, index, ids): not part of an object's
@@ -81,6 +79,11 @@ def as_item(obj: Any, column: int) -> str:
 
 
 def _quote(value: str) -> str:
+    """`value` double-quoted, as JSON and YAML both read it."""
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    import json  # noqa: PLC0415 - only unusual values need escaping
+
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -171,7 +174,7 @@ class Document:
         if item.built:
             return item.data
         if item.borrows:
-            return copy.deepcopy(self._in_context()["items"][item.index])
+            return clone(self._in_context()["items"][item.index])
         return load(self.item_text(item))
 
     def item_text(self, item: Item) -> str:
@@ -193,7 +196,7 @@ class Document:
         if not text:
             return None
         if self.shape.config_borrows:
-            return copy.deepcopy(self._in_context()["functionConfig"])
+            return clone(self._in_context()["functionConfig"])
         return load(text)
 
     def _in_context(self) -> Any:
@@ -286,7 +289,7 @@ class Document:
             raise RefusedError(f"this item defines a YAML anchor that other items use, and must be "
                           f"rewritten to mark it {key}: krmfn will not (their aliases would "
                           "break)", "metadata")
-        data = copy.deepcopy(self.load(item))
+        data = clone(self.load(item))
         metadata = data.get("metadata") or {}
         data["metadata"] = metadata
         metadata["annotations"] = {**(metadata.get("annotations") or {}), key: value}

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
-import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,10 +32,9 @@ from tests.helpers import (
     check_golden,
     kustomize_apps,
     load,
-    need,
     validate_object,
 )
-from tests.tools import copy_package, docker_shim, image, podman_env, run
+from tests.tools import copy_package, docker_shim, image, moto_s3, podman_env, run
 
 __all__ = ["docker_shim", "image"]
 pytestmark = pytest.mark.integration
@@ -178,42 +174,10 @@ def test_image_is_small_and_has_no_shell(image: str) -> None:
 def s3_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A moto S3 server on loopback holding MODEL in bucket `models`; give a directory
     holding its `.s3cfg`, as the Secret is mounted in the init container."""
-    need("moto_server")
-    need("s3cmd")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        secret = tmp_path_factory.mktemp("secret")
-        secret.chmod(0o755)
-        config = secret / ".s3cfg"
-        config.write_text(f"[default]\naccess_key = testing\nsecret_key = testing\n"
-                          f"host_base = 127.0.0.1:{port}\nhost_bucket = 127.0.0.1:{port}\n"
-                          "bucket_location = us-east-1\nuse_https = False\n"
-                          "signature_v2 = False\n")
-        config.chmod(0o644)
-        upload = tmp_path_factory.mktemp("upload")
-        for name, data in MODEL.items():
-            (upload / name).parent.mkdir(parents=True, exist_ok=True)
-            (upload / name).write_bytes(data)
-        s3cmd = ["s3cmd", "-c", str(config)]
-        done = subprocess.run([*s3cmd, "mb", "s3://models"], capture_output=True, text=True,
-                              check=False)
-        assert done.returncode == 0, done.stderr
-        done = subprocess.run([*s3cmd, "put", "--recursive", f"{upload}/", "s3://models/"],
-                              capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
+    secret = tmp_path_factory.mktemp("secret")
+    secret.chmod(0o755)
+    with moto_s3(secret, MODEL):
         yield secret
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _init_container(image: str) -> dict[str, Any]:

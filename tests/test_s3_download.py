@@ -5,10 +5,7 @@ directories. The files must land where TensorFlow Serving and TorchServe look fo
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from krmfn.compiler import compile_service
 from krmfn.constants import S3_CONFIG_DIR
 from krmfn.options import Options
 from krmfn.validation import validate
-from tests.helpers import need
+from tests.tools import moto_s3
 
 pytestmark = pytest.mark.integration
 MODEL = {
@@ -35,38 +32,8 @@ MODEL = {
 @pytest.fixture(scope="module")
 def s3cfg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A running moto S3 server on loopback holding MODEL in bucket `models`, and its .s3cfg."""
-    need("moto_server")
-    need("s3cmd")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                               str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        root = tmp_path_factory.mktemp("s3")
-        config = root / ".s3cfg"
-        config.write_text(f"[default]\naccess_key = testing\nsecret_key = testing\n"
-                          f"host_base = 127.0.0.1:{port}\nhost_bucket = 127.0.0.1:{port}\n"
-                          "bucket_location = us-east-1\nuse_https = False\nsignature_v2 = False\n")
-        upload = root / "upload"
-        for name, data in MODEL.items():
-            (upload / name).parent.mkdir(parents=True, exist_ok=True)
-            (upload / name).write_bytes(data)
-        s3cmd = ["s3cmd", "-c", str(config)]
-        assert subprocess.run([*s3cmd, "mb", "s3://models"], capture_output=True,
-                              check=False).returncode == 0
-        done = subprocess.run([*s3cmd, "put", "--recursive", f"{upload}/", "s3://models/"],
-                              capture_output=True, text=True, check=False)
-        assert done.returncode == 0, done.stderr
+    with moto_s3(tmp_path_factory.mktemp("s3"), MODEL) as config:
         yield config
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def _downloader(uri: str, model_dir: str) -> dict[str, Any]:
@@ -76,7 +43,7 @@ def _downloader(uri: str, model_dir: str) -> dict[str, Any]:
         "spec": {"storage": {"s3": {"secretName": "s3", "uri": uri, "containerPath": model_dir}},
                  "tensorflow": {"image": "tensorflow/serving:2.16.1"}}})
     assert sml is not None, errors
-    deployment, _ = compile_service(sml, Options())
+    deployment = compile_service(sml, Options())[0]
     init: dict[str, Any] = deployment["spec"]["template"]["spec"]["initContainers"][0]
     return init
 
