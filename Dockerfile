@@ -38,6 +38,7 @@ RUN python3 -m venv /opt/krmfn \
     ${PIP_OPTIONS} -r requirements/image.txt \
  && /opt/krmfn/bin/pip install --no-cache-dir --no-deps --no-build-isolation ${PIP_OPTIONS} . \
  && /opt/krmfn/bin/python -m pip uninstall --yes --quiet setuptools pip \
+ && /opt/krmfn/bin/python containers/launcher.py /opt/krmfn/bin/krmfn \
  && python3 containers/assemble_runtime.py /stage /opt/krmfn
 # The staged root on its own, as the final image runs it: the function and the downloader
 # start as uid 65532, and https finds its CA certificates.

@@ -26,7 +26,7 @@ example: venv
 	$(BIN)/krmfn render kustomization-examples/tensorflow-s3
 
 lint: venv
-	$(BIN)/ruff check krmfn tests benchmarks
+	$(BIN)/ruff check krmfn tests benchmarks containers
 	$(BIN)/mypy
 
 test: lint

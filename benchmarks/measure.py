@@ -59,13 +59,31 @@ class Run:
     error: str  # the end of its stderr when it failed
 
 
-def run_once(command: tuple[str, ...], stdin: Path | None, stdout: Path) -> Run:
+def reference(scratch: Path, revision: str) -> dict[str, str] | None:
+    """The environment that runs krmfn as it was at `revision` (compiled), or None when the
+    checkout cannot give it (no git history, an unknown revision)."""
+    target = scratch / f"krmfn-{revision}"
+    target.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision, "krmfn"],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        return None
+    unpacked = subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout,
+                              capture_output=True, check=False)
+    if unpacked.returncode != 0:
+        return None
+    compileall.compile_dir(target / "krmfn", quiet=1)
+    return {**ENV, "PYTHONPATH": str(target)}
+
+
+def run_once(command: tuple[str, ...], stdin: Path | None, stdout: Path,
+             env: dict[str, str] | None = None) -> Run:
     """Run `command` once through the launcher, stdin from `stdin` (or nothing), stdout into
-    `stdout`."""
+    `stdout`; `env` instead of the measured checkout's environment."""
     errors = stdout.with_name(stdout.name + ".stderr")
     done = subprocess.run(
         [sys.executable, "-S", "-I", str(LAUNCHER), str(stdin or os.devnull), str(stdout),
-         str(errors), *command], capture_output=True, text=True, env=ENV, check=False)
+         str(errors), *command], capture_output=True, text=True, env=env or ENV, check=False)
     try:
         wall, peak_kib, code = done.stdout.split()
     except ValueError:

@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from pydantic_core import PydanticCustomError
+from krmfn.core import PydanticCustomError
 
 from krmfn.constants import (
     DEFAULT_GRACE_SECONDS,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from pydantic_core import SchemaValidator, ValidationError
+from krmfn.core import SchemaValidator, ValidationError
 
 from krmfn import _validator
 

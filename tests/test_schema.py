@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 import os
+import subprocess
+import sys
 from typing import Any
 
 import pydantic
@@ -197,3 +199,18 @@ def test_json_schema_accepts_the_examples() -> None:
     schema = json.loads((ROOT / "schemas" / "simplemlservice.schema.json").read_text())
     assert schema["properties"]["spec"]
     assert set(schema["required"]) == {"apiVersion", "kind", "metadata", "spec"}
+
+
+def test_a_run_loads_only_pydantic_cores_compiled_module() -> None:
+    """The function's start-up skips pydantic-core's Python layer (see krmfn.core)."""
+    probe = ("import sys\n"
+             "from krmfn.cli import main\n"
+             "code = main([])\n"
+             "print(sorted(m for m in sys.modules if m.startswith('pydantic')), file=sys.stderr)\n")
+    source = (ROOT / "tests" / "cases" / "tensorflow-s3" / "input.yaml").read_bytes()
+    done = subprocess.run([sys.executable, "-c", probe], input=source, capture_output=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().strip().splitlines()[-1] == "['pydantic_core._pydantic_core']"
+    assert done.stdout.decode() == (ROOT / "tests" / "cases" / "tensorflow-s3" /
+                                    "expected.yaml").read_text(encoding="utf-8")
