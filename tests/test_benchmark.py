@@ -76,8 +76,10 @@ def test_quick_report_shape(tmp_path: Path) -> None:
         assert case["floor_ratio"] > 0
         assert case["rerun_unchanged"] is (True if case["workload"] == "rerun" else None)
     assert [g["workload"] for g in report["growth"]] == list(generate.WORKLOADS)
-    for series in report["startup"].values():
-        _check_series(series)
+    startup = report["startup"]
+    for name in ("krmfn", "baseline", "python_c_pass", "reference"):
+        _check_series(startup[name])
+    assert startup["reference_revision"]
     assert report["kpt"]["skipped"] == "--skip-kpt"
     names = [t["name"] for t in report["targets"]]
     assert sum(name.endswith("krmfn / baseline") for name in names) == 6
