@@ -87,7 +87,9 @@ def test_quick_report_shape(tmp_path: Path) -> None:
     assert {"name": "services, 5,000 items: krmfn peak RSS", "value": None, "limit": 90e6,
             "status": "SKIP", "why": "services at 5,000 items not among the workloads and "
             "sizes run"} in report["targets"]
-    assert {"start-up, one item: wall time", "start-up, one item: peak RSS"} <= set(names)
+    at = startup["reference_revision"]
+    assert {f"start-up, one item: wall time / at {at}",
+            f"start-up, one item: peak RSS / at {at}"} <= set(names)
 
 
 @pytest.mark.integration
