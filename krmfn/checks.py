@@ -14,8 +14,6 @@ import math
 import re
 from typing import Any
 
-from krmfn.core import PydanticCustomError
-
 from krmfn.constants import (
     DEFAULT_GRACE_SECONDS,
     DEFAULT_MODEL_DIR,
@@ -26,6 +24,7 @@ from krmfn.constants import (
     S3_CONFIG_DIR,
     TORCHSERVE_CONFIG_DIR,
 )
+from krmfn.core import PydanticCustomError
 
 DNS1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 DNS1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -35,6 +34,7 @@ LABEL_NAME = r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
 QUANTITY = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?[0-9]+))?$"
 S3_URI = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$"  # the JSON schema's rough pattern
 IANA_SVC_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
+_SPACE = re.compile(r"\s")
 
 
 
@@ -103,7 +103,7 @@ def labels(value: dict[str, str]) -> dict[str, str]:
 
 def image(value: str) -> str:
     """A container image reference: not empty, no white space."""
-    if not value or any(c.isspace() for c in value):
+    if not value or _SPACE.search(value):
         raise fail(f"expected a container image reference, found {show(value)}")
     return value
 

@@ -67,7 +67,7 @@ def _pyyaml(value: Any, style: str | None = None) -> str:
     return text.removesuffix("\n")
 
 
-CACHED = 8192  # one-line strings remembered at once: the shared ones recur within any window
+CACHED = 32768  # one-line strings remembered at once; names and paths seldom recur
 _strings: dict[str, str] = {}  # a string's text as a value, when it is one line
 _blocks: dict[str, str] = {}  # a string's text as a value, when it is a literal block
 _keys: dict[str, str] = {}  # a string's text as a mapping key (always one line)

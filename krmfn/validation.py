@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from krmfn.core import SchemaValidator, ValidationError
-
 from krmfn import _validator
+from krmfn.core import SchemaValidator, ValidationError
 
 FORCE_ENV = "KRMFN_VALIDATOR"  # "pydantic": build the validators with pydantic
 
