@@ -12,10 +12,36 @@ into an error result instead of a traceback.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
+
+BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def line_breaks(text: str) -> int:
+    """How many line breaks libyaml counts in `text`."""
+    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+        return len(BREAK.findall(text))
+    return text.count("\n")
+
+
+def problem(err: yaml.YAMLError, text: str) -> tuple[str, int | None, int]:
+    """What a reader's error about `text` says, on one line, and its line and column from 0."""
+    if isinstance(err, yaml.MarkedYAMLError):
+        mark = err.problem_mark or err.context_mark
+        return (_one_line(err.problem or err.context or str(err)),
+                mark.line if mark else None, mark.column if mark else 0)
+    if isinstance(err, ReaderError):  # a character YAML does not allow; libyaml counts bytes
+        before = text.encode("utf-8", "surrogatepass")[:err.position].decode("utf-8", "ignore")
+        start = BREAK.search(before[::-1])
+        column = len(before) if start is None else start.start()
+        return (f"unacceptable character #x{err.character:04x}: {err.reason}",
+                line_breaks(before), column)
+    return _one_line(str(err)), None, 0
 
 
 class LoadError(Exception):
@@ -62,12 +88,8 @@ def load(text: str) -> Any:
     loader = Loader(text)
     try:
         return loader.get_single_data()
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        raise LoadError(_one_line(err.problem or err.context or str(err)),
-                        mark.line if mark else None, mark.column if mark else 0) from None
     except yaml.YAMLError as err:
-        raise LoadError(_one_line(str(err)), None) from None
+        raise LoadError(*problem(err, text)) from None
     except RecursionError:
         raise LoadError("the document is nested too deep to read", None) from None
     finally:

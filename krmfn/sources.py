@@ -44,6 +44,7 @@ from typing import Any, BinaryIO
 from yaml import YAMLError
 from yaml._yaml import CParser
 
+from krmfn.loader import BREAK, line_breaks
 from krmfn.resourcelist import MAX_INPUT_BYTES, Document
 from krmfn.yamlscan import InputError, scan
 
@@ -54,7 +55,6 @@ HEADER = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n"
 FIRST_ITEM_LINE = 4  # the line of the first item's "- " in the ResourceList text
 
 _LINE_START = r"(?:\A|(?<=[\r\n\x85\u2028\u2029]))"
-_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 _MARKER = re.compile(_LINE_START + r"(---|\.\.\.)(?=[ \t\r\n\x85\u2028\u2029]|\Z)")
 _CONTENT = re.compile(_LINE_START + r"[ \t]*([^ \t#\r\n\x85\u2028\u2029])")
 _INDENT = re.compile(r"(?>\r\n|[\r\n\x85\u2028\u2029])(?!\Z)")
@@ -92,13 +92,6 @@ def unindent(entry: str) -> str:
     return text
 
 
-def line_breaks(text: str) -> int:
-    """How many line breaks libyaml counts in `text`."""
-    if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-        return len(_BREAK.findall(text))
-    return text.count("\n")
-
-
 def split(text: str, file: str) -> list[Origin]:
     """The documents of a YAML stream that hold content; raise InputError for bad markers."""
     found: list[Origin] = []
@@ -121,7 +114,7 @@ def split(text: str, file: str) -> list[Origin]:
             break
         line += line_breaks(segment)
         after = marker.end()
-        brk = _BREAK.search(text, after)
+        brk = BREAK.search(text, after)
         rest = text[after:brk.start() if brk else len(text)]
         content = rest.lstrip(" \t")
         if marker[1] == "---" and content:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from yaml import MarkedYAMLError
+from yaml import YAMLError
 from yaml._yaml import CParser
 from yaml.constructor import SafeConstructor
 from yaml.events import (
@@ -39,6 +39,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 from krmfn.kinds import is_candidate
+from krmfn.loader import problem
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
@@ -183,15 +184,14 @@ def scan(text: str) -> Shape:
     """Scan one ResourceList document; raise InputError when it cannot be read."""
     try:
         return _Scan(text).run()
-    except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        problem = err.problem or err.context or "malformed YAML"
-        if "nesting" in problem:
+    except YAMLError as err:
+        what, line, column = problem(err, text)
+        if "nesting" in what:
             # libyaml 0.2.6 and later stop at a nesting depth of their own, above ours, while
             # scanning ahead: one wording for too deep, whichever reader saw it first.
-            raise too_deep(mark.line if mark else None) from None
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(f"input is not valid YAML: {problem}{where}") from None
+            raise too_deep(line) from None
+        where = f" at line {line + 1}, column {column + 1}" if line is not None else ""
+        raise InputError(f"input is not valid YAML: {what}{where}") from None
     except RecursionError:  # pragma: no cover - the depth limit stops nesting first
         raise too_deep(None) from None
 

@@ -96,7 +96,6 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 STDIN, GENERATOR, RENDER = "stdin", "generator", "render"
 EVERY_WAY = frozenset({STDIN, GENERATOR, RENDER})
 KNOWN: dict[str, frozenset[str]] = {
-    "raw control character": EVERY_WAY,  # a character YAML does not allow, written raw
     "keys alike in text": EVERY_WAY,  # `'on': a` beside `on: b`: two keys, one text
     "flow mapping with properties": frozenset({STDIN, GENERATOR}),  # `metadata: &m {name: a}`
     "explicit key": frozenset({STDIN, GENERATOR}),  # `? name` `: a` in a SimpleMLService
@@ -1929,8 +1928,6 @@ def _with_service(*docs: str, **how: Any) -> Case:
 CONTROLS = ["\x07", "\x1b", "\x7f", "\x8b", "\x9f", "\ufffe", "\uffff"]
 
 
-@pytest.mark.xfail(strict=True, reason="a character YAML does not allow (C0 or C1 control, "
-                   "DEL, U+FFFE) escapes as a yaml.reader.ReaderError traceback, every way in")
 @settings(SETTINGS, max_examples=examples(5))
 @example("\x07", '  a: "{}"\n')
 @given(st.sampled_from(CONTROLS), st.sampled_from([
