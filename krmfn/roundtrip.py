@@ -14,10 +14,11 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
 from krmfn.comments import lost_comments
-from krmfn.yamlscan import invalid_yaml
+from krmfn.yamlscan import InputError, invalid_yaml
 
 
 def to_block(text: str) -> tuple[str, list[str]]:
@@ -32,6 +33,15 @@ def to_block(text: str) -> tuple[str, list[str]]:
     yaml.indent(mapping=2, sequence=2, offset=0)  # as kpt and kustomize write
     try:
         data = yaml.load(text)
+    except DuplicateKeyError as err:
+        # Two keys that YAML 1.1 (the scan, the loader) tells apart and YAML 1.2 does not:
+        # `on` and `'on'`. Rewriting would lose one of them.
+        mark = err.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError("input is a flow-style ResourceList with two keys that YAML 1.2 "
+                         f"reads as one{where}, so it cannot be rewritten in block style "
+                         "without losing one: send the ResourceList in block style, or "
+                         "quote both keys alike") from None
     except YAMLError as err:  # pragma: no cover - the scan read the same text cleanly
         raise invalid_yaml(err) from None
     if isinstance(data, dict) and "items" in data and not data["items"]:

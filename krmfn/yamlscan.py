@@ -149,6 +149,7 @@ class _Values:
         self._resolve: Any = Resolver().resolve
         self._construct = SafeConstructor()
         self.cache: dict[str, Any] = {}
+        self.ids: dict[str, Any] = {}  # plain keys' identities, as `key_id` gives them
 
     def plain(self, text: str) -> Any:
         """The value of a plain scalar; raise _UnbuildableError for a merge key `<<`."""
@@ -166,6 +167,45 @@ class _Values:
             raise _UnbuildableError
         self.cache[text] = value
         return value
+
+
+    def key_id(self, event: Any) -> Any:
+        """What makes a mapping key the same as another: the value the loader builds for it.
+
+        `on` and `'on'` are two keys (true and "on"), `~` and `null` one. Only strings stand
+        for themselves; other values go with their type, which keeps 1, 1.0 and true apart.
+        """
+        raw, tag = event.value, event.tag
+        if event.implicit[0]:  # plain and untagged, or tagged `!`: resolved as plain
+            if raw[:1] not in _RESOLVABLE:
+                return raw
+            found = self.ids.get(raw)
+            if found is None:
+                try:
+                    value = self.plain(raw)
+                except _UnbuildableError:
+                    value = _MERGE
+                found = value if type(value) is str else (type(value), value)
+                if len(self.ids) >= PLAIN_CACHE:
+                    self.ids.clear()
+                self.ids[raw] = found
+            return found
+        if tag is None or tag == _STR:
+            return raw
+        if tag.startswith(_STANDARD) and tag.endswith((":null", ":bool", ":int", ":float")):
+            try:
+                value = SafeConstructor.yaml_constructors[tag](self._construct,
+                                                               ScalarNode(tag, raw))
+            except (ValueError, TypeError, KeyError, OverflowError):  # `!!int abc`
+                return (tag, raw)
+            return (type(value), value)
+        return (tag, raw)
+
+
+_MERGE = ("<<",)  # the identity of a merge key
+# The first characters of plain scalars that may resolve to something else than a string.
+_RESOLVABLE = frozenset(Resolver.yaml_implicit_resolvers)
+_STANDARD = "tag:yaml.org,2002:"
 
 
 class _UnbuildableError(Exception):
@@ -222,6 +262,8 @@ class _Scan:
         previous_end = 0  # where the last item (or the items sequence) ended or began
         values = self.values
         plain = values.cache  # plain scalars already read (itself marks "not seen")
+        known_id = values.ids.get
+        resolvable = _RESOLVABLE
         names: dict[str, str] = {}
         item: Item | None = None
         last: Any = None  # the last scalar, alias or flow end seen: where content ends
@@ -238,9 +280,13 @@ class _Scan:
                         if top[IS_MAP]:
                             if top[WANT_KEY]:
                                 key = event.value
+                                if event.implicit[0] and key[:1] not in resolvable:
+                                    pass  # a plain string for sure: its own identity
+                                elif event.tag is not None or event.implicit[0]:
+                                    key = known_id(key) or values.key_id(event)
                                 seen = top[SEEN]
                                 if key in seen:
-                                    raise self._duplicate(key, event)
+                                    raise self._duplicate(event.value, event)
                                 seen.add(key)
                                 top[WANT_KEY] = False
                             else:
@@ -267,10 +313,15 @@ class _Scan:
                             value = raw
                         if top[IS_MAP]:
                             if top[WANT_KEY]:
+                                key = raw
+                                if event.implicit[0] and raw[:1] not in resolvable:
+                                    pass  # a plain string for sure: its own identity
+                                elif event.implicit[0]:
+                                    key = known_id(raw) or values.key_id(event)
                                 seen = top[SEEN]
-                                if raw in seen:
+                                if key in seen:
                                     raise self._duplicate(raw, event)
-                                seen.add(raw)
+                                seen.add(key)
                                 top[WANT_KEY] = False
                                 top[BUILT_KEY] = value
                             else:
@@ -327,9 +378,10 @@ class _Scan:
                     top[WANT_KEY] = False
                     if etype is ScalarEvent:
                         key = event.value
-                        if key in top[SEEN]:
+                        identity = values.key_id(event)
+                        if identity in top[SEEN]:
                             raise self._duplicate(key, event)
-                        top[SEEN].add(key)
+                        top[SEEN].add(identity)
                         top[KEY] = key
                         if parent_role == ROOT:
                             entries[key] = Entry(event.start_mark.index, event.end_mark.index)
@@ -538,7 +590,7 @@ class _Scan:
     def _scalar(self, event: Any, item: Item | None, stack: list[list[Any]]) -> Any:
         tag = event.tag
         if tag is None or tag == "!":
-            if event.implicit[0] and tag is None:
+            if event.implicit[0]:  # `! 1` is read as plain `1` is
                 try:
                     return self.values.plain(event.value)
                 except _UnbuildableError:

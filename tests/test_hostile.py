@@ -65,6 +65,11 @@ CASES = {
     "item not a mapping": (HEADER.encode() + b"items:\n- just a string\n", "items[0]"),
     "tab indentation": (HEADER.encode() + b"items:\n\t- a\n", "not valid YAML"),
     "unknown alias": (HEADER.encode() + b"items:\n- *nothing\n", "unknown alias"),
+    "control character": (HEADER.encode() + b'items:\n- {kind: "\x07"}\n',
+                          "#x0007: control characters are not allowed at line 4, column 11"),
+    "one key to YAML 1.2 only, flow style": (
+        b'{apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: [{kind: A, '
+        b"'on': a, on: b}]}\n", "two keys that YAML 1.2 reads as one"),
 }
 
 

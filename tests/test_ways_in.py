@@ -96,7 +96,6 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 STDIN, GENERATOR, RENDER = "stdin", "generator", "render"
 EVERY_WAY = frozenset({STDIN, GENERATOR, RENDER})
 KNOWN: dict[str, frozenset[str]] = {
-    "keys alike in text": EVERY_WAY,  # `'on': a` beside `on: b`: two keys, one text
     "flow mapping with properties": frozenset({STDIN, GENERATOR}),  # `metadata: &m {name: a}`
     "explicit key": frozenset({STDIN, GENERATOR}),  # `? name` `: a` in a SimpleMLService
     "non-scalar name": frozenset({GENERATOR}),  # `metadata: {name: [j]}`, the functionConfig
@@ -1940,8 +1939,6 @@ KEYS_ALIKE = [("'on'", "on"), ("1", "'1'"), ("'null'", "null"), ("!!str 1", "1")
               ("'true'", "true"), ("'~'", "~"), ('"0x1F"', "0x1F")]
 
 
-@pytest.mark.xfail(strict=True, reason="two keys of one text but not one value (`'on'` and "
-                   "`on`, `1` and `'1'`) are taken for duplicates: legal YAML is refused")
 @settings(SETTINGS, max_examples=examples(5))
 @example(("'on'", "on"), False)
 @given(st.sampled_from(KEYS_ALIKE), st.booleans())
@@ -1954,8 +1951,6 @@ EQUAL_KEYS = [("~", "null"), ("1", "0x1"), ("1", "+1"), ("true", "yes"), ("'a'",
               ("1", "!!int '1'")]
 
 
-@pytest.mark.xfail(strict=True, reason="two keys of one value spelt apart (`~` and `null`, "
-                   "`1` and `0x1`) pass the duplicate-key check: the last silently wins")
 @settings(SETTINGS, max_examples=examples(5))
 @example(("~", "null"), "data")
 @given(st.sampled_from(EQUAL_KEYS), st.sampled_from(["data", "metadata.labels"]))
