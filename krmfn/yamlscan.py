@@ -220,6 +220,20 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if newline < 0 else newline + 1
 
 
+def _map_info(text: str, event: Any) -> MapInfo:
+    """Where a mapping starts: at its `{` in flow style, past any anchor, tag and comment."""
+    start = event.start_mark.index
+    if not event.flow_style:
+        return MapInfo(start, False)
+    blank = False
+    while text[start] != "{":
+        if blank and text[start] == "#":  # a comment between the properties and the `{`
+            start = text.index("\n", start)
+        blank = text[start] in " \t\r\n"
+        start += 1
+    return MapInfo(start, True)
+
+
 def scan(text: str) -> Shape:
     """Scan one ResourceList document; raise InputError when it cannot be read."""
     try:
@@ -461,12 +475,10 @@ class _Scan:
                     elif item is not None and etype is MappingStartEvent:
                         if parent_role == ITEM and key == "metadata":
                             role = META
-                            item.metadata = MapInfo(event.start_mark.index,
-                                                    bool(event.flow_style))
+                            item.metadata = _map_info(text, event)
                         elif parent_role == META and key == "annotations":
                             role = ANNOTATIONS
-                            item.annotations_map = MapInfo(event.start_mark.index,
-                                                           bool(event.flow_style))
+                            item.annotations_map = _map_info(text, event)
                 if etype is ScalarEvent or etype is AliasEvent:
                     last = event
                     if etype is ScalarEvent:

@@ -96,7 +96,6 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 STDIN, GENERATOR, RENDER = "stdin", "generator", "render"
 EVERY_WAY = frozenset({STDIN, GENERATOR, RENDER})
 KNOWN: dict[str, frozenset[str]] = {
-    "flow mapping with properties": frozenset({STDIN, GENERATOR}),  # `metadata: &m {name: a}`
     "explicit key": frozenset({STDIN, GENERATOR}),  # `? name` `: a` in a SimpleMLService
     "non-scalar name": frozenset({GENERATOR}),  # `metadata: {name: [j]}`, the functionConfig
     "bare block scalar": EVERY_WAY,  # a document ending in a block scalar, no final newline
@@ -1967,9 +1966,6 @@ def test_finding_equal_keys_spelt_apart_are_duplicates(keys: tuple[str, str], wh
             "two equal keys were read, the last one winning", run.stderr)
 
 
-@pytest.mark.xfail(strict=True, reason="an anchor or tag on a flow-style metadata or "
-                   "annotations mapping: the local-config mark is spliced into the properties "
-                   "(`&annotations: {...}, m {name: a}`), exit 0 with broken output")
 @settings(SETTINGS, max_examples=examples(5))
 @example("&m", "metadata")
 @given(st.sampled_from(["&m", "!!map", "&m !!map", "!!map &m"]),
