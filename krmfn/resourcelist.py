@@ -271,14 +271,15 @@ class Document:
             if where.flow:
                 sep = ", " if where.first_key >= 0 else ""
                 return Splice(where.start + 1, where.start + 1, pair + sep)
-            pad = " " * where.first_key_column
-            return Splice(where.end, where.end, f"{pad}{pair}\n")
+            if where.first_key_column >= 0:
+                pad = " " * where.first_key_column
+                return Splice(where.end, where.end, f"{pad}{pair}\n")
         meta = item.metadata
         if meta is not None and "annotations" not in (data.get("metadata") or {}):
             if meta.flow:
                 sep = ", " if meta.first_key >= 0 else ""
                 return Splice(meta.start + 1, meta.start + 1, f"annotations: {{{pair}}}{sep}")
-            if meta.first_key >= 0:
+            if meta.first_key >= 0 and meta.first_key_column >= 0:
                 pad = " " * meta.first_key_column
                 return Splice(meta.end, meta.end, f"{pad}annotations:\n{pad}  {pair}\n")
         return self._rewrite_with(item, key, value)

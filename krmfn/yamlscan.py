@@ -220,6 +220,14 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if newline < 0 else newline + 1
 
 
+def _key_column(text: str, event: Any) -> int:
+    """The column of a block mapping's first key; -1 when something comes before it on
+    its line (`? name`, an explicit key), which leaves no column to write keys at."""
+    start = event.start_mark.index
+    line = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    return event.start_mark.column if text[line:start].strip(" ") == "" else -1
+
+
 def _map_info(text: str, event: Any) -> MapInfo:
     """Where a mapping starts: at its `{` in flow style, past any anchor, tag and comment."""
     start = event.start_mark.index
@@ -401,7 +409,7 @@ class _Scan:
                             entries[key] = Entry(event.start_mark.index, event.end_mark.index)
                         elif top[INFO] is not None and top[INFO].first_key < 0:
                             top[INFO].first_key = event.start_mark.index
-                            top[INFO].first_key_column = event.start_mark.column
+                            top[INFO].first_key_column = _key_column(text, event)
                         if top[NODE] is not None:
                             top[BUILT_KEY] = self._key(event, item, stack)
                         if event.anchor is not None:
