@@ -514,9 +514,14 @@ def _key(obj: dict[str, Any]) -> Key:
     return obj["kind"], obj["metadata"].get("namespace"), obj["metadata"]["name"]
 
 
-def _identity(data: Any) -> tuple[Any, Any]:
+def _identity(data: Any) -> tuple[str | None, str | None]:
+    """The namespace and name of `data` as the scan records them: strings, else None."""
     meta = data.get("metadata") if isinstance(data, dict) else None
-    return (meta.get("namespace"), meta.get("name")) if isinstance(meta, dict) else (None, None)
+    if not isinstance(meta, dict):
+        return None, None
+    namespace, name = meta.get("namespace"), meta.get("name")
+    return (namespace if isinstance(namespace, str) else None,
+            name if isinstance(name, str) else None)
 
 
 def _about(data: Any, annotations: dict[str, str], item: Item | None = None) -> Result:

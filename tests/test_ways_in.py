@@ -96,7 +96,6 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,
 STDIN, GENERATOR, RENDER = "stdin", "generator", "render"
 EVERY_WAY = frozenset({STDIN, GENERATOR, RENDER})
 KNOWN: dict[str, frozenset[str]] = {
-    "non-scalar name": frozenset({GENERATOR}),  # `metadata: {name: [j]}`, the functionConfig
     "bare block scalar": EVERY_WAY,  # a document ending in a block scalar, no final newline
     "surrogate escape": EVERY_WAY,  # "\ud83d\ude00" in a neighbour
     "unbuildable functionConfig": frozenset({"every way alike"}),  # `!!int abc` in options
@@ -1988,8 +1987,6 @@ def test_finding_explicit_keys_in_metadata(explicit: list[str]) -> None:
     run_function(_case((EXAMPLE_SERVICE.replace("  name: s\n", meta), "service")))
 
 
-@pytest.mark.xfail(strict=True, reason="generator mode: a functionConfig SimpleMLService whose "
-                   "metadata.name or namespace is a list or mapping: TypeError traceback")
 @settings(SETTINGS, max_examples=examples(5))
 @example("name", "[j]")
 @given(st.sampled_from(["name", "namespace"]), st.sampled_from(["[j]", "{a: b}", "[]", "{}"]))
