@@ -30,14 +30,14 @@ from krmfn.dockershim import (
 )
 from krmfn.kustomize import KustomizeError, build, command, one_line, shim_script, write_shim
 from krmfn.sources import read
-from tests.helpers import ROOT, load, need, validate_object
+from tests.helpers import ROOT, app_id, kustomize_apps, load, need, validate_object
 
 IMAGE = f"ghcr.io/krmfn/krmfn:{__version__}"
 # What kustomize v5.5 (kubectl 1.32) runs for a function without mounts or envs.
 KUSTOMIZE_RUN = ["run", "--rm", "-i", "-a", "STDIN", "-a", "STDOUT", "-a", "STDERR",
                  "--network", "none", "--user", "nobody", "--security-opt=no-new-privileges",
                  "-e", "LOG_TO_STDERR=true", "-e", "STRUCTURED_RESULTS=true"]
-EXAMPLES = sorted(p for p in (ROOT / "kustomization-examples").iterdir() if p.is_dir())
+EXAMPLES = [app for app, _ in kustomize_apps()]
 GITOPS = ROOT / "tests" / "discover" / "gitops" / "repo"
 SERVICE = """\
 apiVersion: tensorstack.dev/v1beta1
@@ -252,7 +252,7 @@ def _objects(text: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+@pytest.mark.parametrize("example", EXAMPLES, ids=[app_id(e) for e in EXAMPLES])
 def test_examples_build_as_with_the_image(example: Path, kubectl_only: Path,
                                           tmp_path: Path) -> None:
     """In-process gives what kustomize gets from the function run as its image would run."""
