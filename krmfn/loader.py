@@ -67,6 +67,55 @@ class Loader(yaml.CSafeLoader):
                             node.start_mark.line, node.start_mark.column) from None
 
 
+UNREADABLE = object()  # what `Lenient` builds for a value it cannot
+
+
+class Lenient(Loader):
+    """A Loader that builds what it can: a value that cannot be built stands as UNREADABLE
+    (`without_unreadable` takes it out) and its LoadError is kept in `problems`."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.problems: list[LoadError] = []
+
+    def construct_document(self, node: Node) -> Any:
+        return self.construct_object(node, deep=True)  # errors surface where they are
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except LoadError as err:
+            self.problems.append(err)
+        except yaml.constructor.ConstructorError as err:  # an unhashable or recursive key
+            mark = err.problem_mark or node.start_mark
+            self.problems.append(LoadError(_one_line(err.problem or str(err)), mark.line,
+                                           mark.column))
+        self.recursive_objects.pop(node, None)
+        self.constructed_objects[node] = UNREADABLE
+        return UNREADABLE
+
+
+def without_unreadable(data: Any) -> Any:
+    """`data` with UNREADABLE taken out: entries whose key or value it is go, list entries
+    become None. Changed in place (shared and recursive parts alike)."""
+    if data is UNREADABLE:
+        return None
+    stack, seen = [data], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            for key in [k for k, v in node.items() if k is UNREADABLE or v is UNREADABLE]:
+                del node[key]
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            node[:] = [None if v is UNREADABLE else v for v in node]
+            stack.extend(node)
+    return data
+
+
 def _generic(loader: Loader, node: Node) -> Any:
     """A node read by its kind alone, whatever its tag says."""
     if isinstance(node, ScalarNode):

@@ -39,6 +39,7 @@ from krmfn.results import (
     INDEX_ANNOTATIONS,
     PATH_ANNOTATIONS,
     Result,
+    field_path,
     file_ref,
     from_validation,
     resource_ref,
@@ -226,8 +227,8 @@ class Run:
         if source.item is not None:
             try:
                 source.data = self.doc.load(source.item)
-            except LoadError as err:
-                results.append(self._load_error(source, err))
+            except LoadError:
+                results.extend(self._unreadable(source))
                 self._note_live(source.item.namespace, source.item.name)
                 return
         base = _about(source.data, source.annotations, source.item)
@@ -276,7 +277,6 @@ class Run:
     def _check_pod(self, pod: Any, base: Result) -> bool:
         """Report a custom PodSpec's problems (False if any) and its risky settings."""
         from krmfn import podspec  # noqa: PLC0415 - only custom pods need the table
-        from krmfn.results import field_path  # noqa: PLC0415
 
         prefix = ("spec", "custom", "spec")
         problems = podspec.problems(pod)
@@ -291,19 +291,14 @@ class Run:
         if isinstance(name, str):
             self.live.add((namespace if isinstance(namespace, str) else None, name))
 
-    def _load_error(self, source: _Source, err: LoadError) -> Result:
+    def _unreadable(self, source: _Source) -> list[Result]:
+        """An error for each value of a SimpleMLService that cannot be built, at its field."""
         item = source.item
         assert item is not None
         base = Result("", "error", resource_ref(item.api_version, item.kind, item.name,
                                                 item.namespace), None,
                       file_ref(source.annotations))
-        from krmfn.results import field_path  # noqa: PLC0415
-        from krmfn.yamlpath import compose, path_at  # noqa: PLC0415
-
-        path = ""
-        if err.line is not None:
-            path = field_path(path_at(compose(self.doc.item_text(item)), err.line, err.column))
-        return base.about(f"cannot read this SimpleMLService: {err}", path or "metadata")
+        return unreadable(self.doc.leniently(item)[1], base, "this SimpleMLService")
 
     def _earlier(self, obj: dict[str, Any], source_name: str,
                  where: str | None) -> Item | bool | None:
@@ -532,14 +527,31 @@ def _about(data: Any, annotations: dict[str, str], item: Item | None = None) -> 
     return Result("", "error", resource_ref(*found), None, file_ref(annotations))
 
 
+def unreadable(problems: list[tuple[tuple[Any, ...], str]], base: Result,
+               what: str) -> list[Result]:
+    """Errors for the values `what` holds that cannot be built, each at its field (as
+    `Document.leniently` gives them)."""
+    return [base.about(f"cannot read {what}: {why}", field_path(loc) or "metadata")
+            for loc, why in problems]
+
+
 def _read_function_config(doc: Document, results: list[Result],
                           given: Any = None) -> tuple[Options, Any]:
     """The run's options, and the SimpleMLService when the functionConfig is one."""
+    problems: list[tuple[tuple[Any, ...], str]] = []
     try:
         config = given if given is not None else doc.function_config()
-    except LoadError as err:
-        results.append(Result(f"cannot read the functionConfig: {err}",
-                              field_path="functionConfig"))
+    except LoadError:
+        config, problems = doc.leniently(None)
+    if problems:
+        ref = _about(config, {})
+        if isinstance(config, dict) and is_candidate(*header(config)[:2]):
+            results.extend(unreadable(problems, ref, "this SimpleMLService"))
+            return Options(), None
+        results.extend(unreadable(problems, ref, "the functionConfig"))
+        start, taken = len(results), {field_path(loc) for loc, _why in problems}
+        _read_function_config(doc, results, config or {})  # the rest of it, checked
+        results[start:] = [r for r in results[start:] if r.field_path not in taken]
         return Options(), None
     if not config:
         return Options(), None
@@ -552,8 +564,8 @@ def _read_function_config(doc: Document, results: list[Result],
         return Options(), config
     kind = config.get("kind")
     if kind == "ConfigMap":
-        fields, problems = configmap_fields(config.get("data"))
-        for key, message in problems:
+        fields, refused = configmap_fields(config.get("data"))
+        for key, message in refused:
             results.append(Result(message, "error", base.resource_ref,
                                   f"data.{key}" if key else "data"))
         fields = {"apiVersion": OPTIONS_API_VERSION, "kind": OPTIONS_KIND, **fields}

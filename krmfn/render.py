@@ -24,10 +24,11 @@ from krmfn.constants import OPTIONS_API_VERSION, OPTIONS_KIND
 from krmfn.kinds import is_candidate
 from krmfn.loader import LoadError
 from krmfn.options import configmap_fields
-from krmfn.processor import LOCAL_CONFIG, Plan, process
+from krmfn.processor import LOCAL_CONFIG, Plan, process, unreadable
 from krmfn.resourcelist import Document
 from krmfn.results import Result
 from krmfn.sources import Origin, Source, read
+from krmfn.yamlscan import Item
 
 BUILT = "kustomize build "  # how krmfn.sources names the documents of a build
 
@@ -100,17 +101,8 @@ def _options_in(doc: Document, source: Source, results: list[Result]) -> dict[st
     """The fields of the SimpleMLServiceOptions objects among the documents, in order."""
     fields: dict[str, Any] = {}
     for item in doc.items:
-        if item.kind != OPTIONS_KIND:
-            continue
-        try:
-            data = doc.load(item)
-        except LoadError as err:
-            origin = source.origins[item.index]
-            results.append(Result(f"cannot read these options: {err}", file={
-                "path": origin.file, "index": origin.index}, field_path="metadata"))
-            continue
-        if isinstance(data, dict):
-            fields.update(_strip(data))
+        if item.kind == OPTIONS_KIND:
+            fields.update(_fields(doc, item, source.origins[item.index], results))
     return fields
 
 
@@ -120,26 +112,36 @@ def _options_file(config: str, results: list[Result]) -> dict[str, Any]:
     doc = source.document()
     fields: dict[str, Any] = {}
     for item in doc.items:
-        where = {"path": source.origins[item.index].file, "index": source.origins[item.index].index}
-        try:
-            data = doc.load(item)
-        except LoadError as err:
-            results.append(Result(f"cannot read this functionConfig: {err}", file=where,
-                                  field_path="metadata"))
-            continue
-        kind = data.get("kind") if isinstance(data, dict) else None
-        if kind == OPTIONS_KIND:
-            fields.update(_strip(data))
-        elif kind == "ConfigMap":
-            found, problems = configmap_fields(data.get("data"))
-            results.extend(Result(message, file=where, field_path=f"data.{key}" if key else "data")
-                           for key, message in problems)
-            fields.update(found)
-        else:
-            results.append(Result(
-                f"expected a {OPTIONS_KIND} ({OPTIONS_API_VERSION}) or a ConfigMap in {config}, "
-                f"found {kind!r}", file=where, field_path="kind"))
+        fields.update(_fields(doc, item, source.origins[item.index], results, config))
     return fields
+
+
+def _fields(doc: Document, item: Item, origin: Origin, results: list[Result],
+            config: str | None = None) -> dict[str, Any]:
+    """The option fields of one document: a SimpleMLServiceOptions, or a ConfigMap in the
+    `config` file. A value that cannot be built is an error at its field; the rest count."""
+    where = Result("", file={"path": origin.file, "index": origin.index})
+    taken: set[str] = set()
+    try:
+        data = doc.load(item)
+    except LoadError:
+        data, problems = doc.leniently(item)
+        errors = unreadable(problems, where, "these options")
+        results.extend(errors)
+        taken = {str(error.field_path) for error in errors}
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == OPTIONS_KIND:
+        return _strip(data) if isinstance(data, dict) else {}
+    if kind == "ConfigMap" and config is not None and isinstance(data, dict):
+        found, refused = configmap_fields(data.get("data"))
+        results.extend(where.about(message, path) for message, path in (
+            (message, f"data.{key}" if key else "data") for key, message in refused)
+            if path not in taken)
+        return found
+    if config is not None:
+        results.append(where.about(f"expected a {OPTIONS_KIND} ({OPTIONS_API_VERSION}) or a "
+                                   f"ConfigMap in {config}, found {kind!r}", "kind"))
+    return {}
 
 
 def from_environment(environ: dict[str, str], prefix: str) -> list[str]:

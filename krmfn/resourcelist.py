@@ -13,7 +13,6 @@ comments and quoting kept. An empty flow `items: []` needs no rewrite: it is rep
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -108,8 +107,11 @@ class Document:
         self._whole: Any = None
         for item in self.items:
             if item.aliased_header:
-                with contextlib.suppress(LoadError):  # reported when loaded for its own sake
-                    _fill_header(item, self.load(item))
+                try:
+                    data = self.load(item)
+                except LoadError:  # reported when loaded for its own sake
+                    data = self.leniently(item)[0]
+                _fill_header(item, data)
 
     @classmethod
     def read(cls, data: bytes) -> Document:
@@ -176,6 +178,21 @@ class Document:
         if item.borrows:
             return clone(self._in_context()["items"][item.index])
         return load(self.item_text(item))
+
+    def leniently(self, item: Item | None) -> tuple[Any, list[tuple[tuple[Any, ...], str]]]:
+        """An item's data (the functionConfig's when `item` is None) with the values that
+        cannot be built left out, and the path in it of each of those, with why."""
+        from krmfn.yamlpath import read_leniently  # noqa: PLC0415 - error path only
+
+        if not (self.shape.config_borrows if item is None else item.borrows):
+            return read_leniently(self.function_config_text() if item is None
+                                  else self.item_text(item))
+        within: tuple[Any, ...] = ("functionConfig",) if item is None else ("items", item.index)
+        data, problems = read_leniently(self.text)
+        for part in within:
+            data = data[part] if isinstance(data, dict | list) else None
+        return data, [(loc[len(within):] if loc[:len(within)] == within else (), why)
+                      for loc, why in problems]
 
     def item_text(self, item: Item) -> str:
         """An item's own text, its first line indented as it stands (lines count from 0)."""

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from krmfn.loader import Loader, LoadError
+from krmfn.loader import Lenient, Loader, LoadError, without_unreadable
 
 
 def compose(text: str) -> Node | None:
@@ -28,6 +28,22 @@ def compose(text: str) -> Node | None:
         return None
     finally:
         loader.dispose()
+
+
+def read_leniently(text: str) -> tuple[Any, list[tuple[tuple[Any, ...], str]]]:
+    """One document's data with the values that cannot be built left out (`!!int abc`), and
+    the path and reason of each of them."""
+    loader = Lenient(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except (yaml.YAMLError, RecursionError) as err:  # pragma: no cover - scanned cleanly
+        return None, [((), str(err))]
+    finally:
+        loader.dispose()
+    return without_unreadable(data), [
+        (path_at(node, err.line, err.column) if err.line is not None else (), str(err))
+        for err in loader.problems]
 
 
 def _value(loader: Loader, node: Node) -> Any:
