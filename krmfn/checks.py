@@ -20,8 +20,10 @@ from krmfn.constants import (
     DEFAULT_SHUTDOWN_DELAY_SECONDS,
     DOWNLOADER_CONTAINER,
     FRAMEWORKS,
+    MODEL_VOLUME,
     RESERVED_VOLUMES,
     S3_CONFIG_DIR,
+    S3_CONFIG_VOLUME,
     TORCHSERVE_CONFIG_DIR,
 )
 from krmfn.core import PydanticCustomError
@@ -284,7 +286,9 @@ def _names(entries: list[dict[str, Any]] | None) -> list[str]:
 
 
 def custom_pod(value: dict[str, Any]) -> dict[str, Any]:
-    """Container names unique across init and app containers; krmfn's volume names free."""
+    """Container names unique across init and app containers; volume names unique and free
+    of krmfn's; each container's mounts of volumes the pod has (or krmfn adds), at distinct
+    paths."""
     seen: set[str] = set()
     for field in ("initContainers", "containers"):
         for i, name in enumerate(_names(value.get(field))):
@@ -292,16 +296,60 @@ def custom_pod(value: dict[str, Any]) -> dict[str, Any]:
                 raise fail(f"expected unique container names (init containers included), "
                            f"found {show(name)} twice", f"{field}[{i}].name")
             seen.add(name)
+    volumes: set[str] = set()
     for i, name in enumerate(_names(value.get("volumes"))):
         if name in RESERVED_VOLUMES:
             raise fail(f"expected no volume named {show(name)}: krmfn adds that volume for the "
                        "model", f"volumes[{i}].name")
+        if name in volumes:
+            raise fail(f"expected unique volume names, found {show(name)} twice",
+                       f"volumes[{i}].name")
+        volumes.add(name)
+    for field in ("initContainers", "containers"):
+        for i, container in enumerate(value.get(field) or []):
+            _mounts(container.get("volumeMounts") or [], volumes, f"{field}[{i}].volumeMounts")
     return value
+
+
+def _mounts(mounts: list[dict[str, Any]], volumes: set[str], where: str) -> None:
+    """One container's mounts: each of a volume the pod has or krmfn adds, each path once."""
+    paths: dict[str, tuple[int, object]] = {}
+    for j, mount in enumerate(mounts):
+        name = mount.get("name", "")
+        if name not in volumes and name not in RESERVED_VOLUMES:
+            known = ", ".join(show(v) for v in sorted(volumes)) or "none"
+            raise fail(f"expected a mount of one of the pod's volumes ({known}), found "
+                       f"{show(name)}", f"{where}[{j}].name")
+        path = normal_path(str(mount.get("mountPath", "")))
+        if path in paths:
+            k, first = paths[path]
+            raise fail(f"expected each of a container's mounts at a path of its own, found "
+                       f"{show(mount.get('mountPath'))}, the path of volumeMounts[{k}] "
+                       f"({show(first)}) too", f"{where}[{j}].mountPath")
+        paths[path] = (j, mount.get("mountPath"))
 
 
 def _overlap(one: str, other: str) -> bool:
     """True when two directories are the same, or one holds the other."""
     return one == other or one.startswith(other + "/") or other.startswith(one + "/")
+
+
+# When krmfn adds each of its volumes to a custom pod: a mount of one needs that storage.
+_ADDED_WITH = {MODEL_VOLUME: ("pvc", "s3"), S3_CONFIG_VOLUME: ("s3",)}
+_ADDED_FOR = {MODEL_VOLUME: "with spec.storage", S3_CONFIG_VOLUME: "with spec.storage.s3"}
+
+
+def _krmfn_mounts(pod: dict[str, Any], kind: str | None) -> None:
+    """A custom pod's mounts of krmfn's volumes, each of one that krmfn adds to this pod."""
+    for field in ("initContainers", "containers"):
+        for i, container in enumerate(pod.get(field) or []):
+            for j, mount in enumerate(container.get("volumeMounts") or []):
+                name = mount.get("name")
+                if name in RESERVED_VOLUMES and kind not in _ADDED_WITH.get(name, ()):
+                    raise fail(f"expected a mount of one of the pod's volumes, found "
+                               f"{show(name)}, a volume krmfn adds only "
+                               f"{_ADDED_FOR.get(name, 'to PyTorch pods')}",
+                               f"custom.spec.{field}[{i}].volumeMounts[{j}].name")
 
 
 def spec(value: dict[str, Any]) -> dict[str, Any]:
@@ -313,6 +361,8 @@ def spec(value: dict[str, Any]) -> dict[str, Any]:
                    + (" and ".join(found) if found else "none"))
     storage_ = value.get("storage", {})
     kind = next(iter(storage_), None)
+    if "custom" in value:
+        _krmfn_mounts(value["custom"]["spec"], kind)
     if kind is None:
         return value
     model_dir = storage_[kind]["containerPath"]
