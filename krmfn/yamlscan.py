@@ -416,7 +416,8 @@ class _Scan:
                             self._define(event.anchor, 1, item, stack)
                             if item is not None:
                                 self._unbuild(item, stack)
-                        if item is not None and parent_role in (ITEM, META) and key == "<<":
+                        if item is not None and key == "<<" and parent_role in (
+                                ITEM, META, ANNOTATIONS):
                             item.aliased_header = True
                         last = event
                         continue

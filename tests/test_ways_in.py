@@ -97,7 +97,6 @@ EVERY_WAY = frozenset({STDIN, GENERATOR, RENDER})
 KNOWN: dict[str, frozenset[str]] = {
     "bare block scalar": EVERY_WAY,  # a document ending in a block scalar, no final newline
     "surrogate escape": EVERY_WAY,  # "\ud83d\ude00" in a neighbour
-    "local-config by a merge key": frozenset({RENDER}),  # `<<: {config...local-config: ...}`
 }
 # Constructs that matter only in SimpleMLServices (krmfn changes nothing else).
 SERVICE_ONLY = {"flow mapping with properties", "explicit key", "non-scalar name"}
@@ -2022,8 +2021,6 @@ def test_finding_surrogate_repair_keeps_neighbours(data: str) -> None:
     _every_way(_with_service(_neighbour(data)))
 
 
-@pytest.mark.xfail(strict=True, reason="render prints an object marked local-config when the "
-                   "mark comes from a merge key (`annotations: {<<: {...local-config: 'true'}}`)")
 @settings(SETTINGS, max_examples=examples(5))
 @example("  annotations:\n    <<: {config.kubernetes.io/local-config: 'true'}\n")
 @given(st.sampled_from([
