@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, BinaryIO
 
 from krmfn.constants import OPTIONS_API_VERSION, OPTIONS_KIND
+from krmfn.finalbreak import with_final_break
 from krmfn.kinds import is_candidate
 from krmfn.loader import LoadError
 from krmfn.options import configmap_fields
@@ -77,7 +78,7 @@ def stream(doc: Document, plan: Plan, origins: Sequence[Origin]) -> str:
             text = plan.replaced.get(index)
             if text is None:
                 text = origins[index].text if index < len(origins) else doc.unindented(item)
-            out.append(text if text.endswith("\n") else text + "\n")
+            out.append(with_final_break(text) or text + "\n")
         out.extend(plan.after.get(index, ()))
     out.extend(plan.new)
     return "".join(f"---\n{text}" for text in out)

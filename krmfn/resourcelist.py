@@ -20,6 +20,7 @@ from typing import Any
 
 from krmfn.comments import lost_comments
 from krmfn.emitter import dump
+from krmfn.finalbreak import with_final_break
 from krmfn.loader import LoadError, clone, load
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
@@ -90,8 +91,11 @@ class Document:
     """One ResourceList: its text, its shape, and the splices that make the output."""
 
     def __init__(self, text: str) -> None:
-        if text and not text.endswith("\n"):
-            text += "\n"  # so that a splice after the last line never joins it
+        ended = with_final_break(text)  # so that a splice after the last line never joins it
+        if ended is None:
+            raise InputError("input ends without a line break in a way that adding one would "
+                             "change; add a line break at its end")
+        text = ended
         self.text = text
         self.shape: Shape = scan(text)
         self.original: str | None = None  # the input, when it had to be rewritten

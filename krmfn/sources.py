@@ -23,10 +23,8 @@ that are empty or only comments (Helm writes them) are skipped but keep their in
 BOM at the start of a file is dropped. A document may not use an alias whose anchor is in
 another document (YAML anchors end with their document).
 
-One change of bytes: a document that ends without a line feed gets one, which would add a
-line break to a block scalar ending the file (`key: |` clips to one break only when there is
-one); such a scalar's header is then made to strip (`|-`), which keeps its value (see
-`_with_final_break`).
+One change of bytes: a document that ends without a line feed gets one, in a way that keeps
+every value (see `krmfn.finalbreak`).
 """
 
 from __future__ import annotations
@@ -35,15 +33,12 @@ import bisect
 import os
 import re
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import zip_longest
 from pathlib import Path, PurePath
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from yaml import YAMLError
-from yaml._yaml import CParser
-
+from krmfn.finalbreak import with_final_break
 from krmfn.loader import BREAK, line_breaks
 from krmfn.resourcelist import MAX_INPUT_BYTES, Document
 from krmfn.yamlscan import InputError, scan
@@ -61,7 +56,6 @@ _INDENT = re.compile(r"(?>\r\n|[\r\n\x85\u2028\u2029])(?!\Z)")
 _UNINDENT = re.compile(r"((?>\r\n|[\r\n\x85\u2028\u2029]))  ")
 _LINE_REF = re.compile(r"\bline (\d+)(?:, column (\d+))?")
 _SUBJECT = re.compile(r"\A(?:input|items\[\d+\]) ")
-_BLOCK_HEADER = re.compile(r"(?:[!&]\S*\s+)*([|>])([1-9]?)([+-]?)([1-9]?)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,67 +261,12 @@ class Source:
 
 
 def _with_final_break(origin: Origin) -> str:
-    """The document's text ending with a line feed, every scalar's value kept.
-
-    A line feed is added; when that would change a block scalar ending the document (`|`
-    keeps the one line break there is, `|+` all of them), a final NEL becomes the line feed
-    (libyaml reads it as one in block scalars), or the scalar is made to strip (`|-`), which
-    keeps its value. A block scalar with keep chomping that ends on LS or PS has no such
-    rewriting: that is an error that asks for a line feed at the end.
-    """
-    text = origin.text
-    if text.endswith("\n"):
-        return text
-    if text.endswith("\r") or ("|" not in text and ">" not in text):
-        return text + "\n"
-    candidates = [text + "\n"]
-    if text.endswith("\x85"):
-        candidates.append(text[:-1] + "\n")
-    header = _last_block_scalar(text)
-    match = _BLOCK_HEADER.match(text, header) if header is not None else None
-    if match is not None:
-        digit = match[2] or match[4]
-        candidates.append(f"{text[:match.start(1)]}{match[1]}{digit}-{text[match.end():]}\n")
-    for candidate in candidates:
-        if _same(text, candidate):
-            return candidate
-    raise InputError(f"{origin.file}: document {origin.index} ends without a line break in a "
-                     "way that adding one would change; add a line break at its end")
-
-
-def _events(text: str) -> Iterator[tuple[Any, ...]]:
-    """What libyaml reads in `text`, event by event; nothing more when it cannot read on."""
-    parser = CParser(text)
-    try:
-        while True:
-            event = parser.get_event()
-            yield (type(event), getattr(event, "value", None), getattr(event, "anchor", None),
-                   getattr(event, "tag", None))
-            if event.__class__.__name__ == "StreamEndEvent":
-                return
-    except YAMLError:
-        yield ("error",)
-
-
-def _same(text: str, other: str) -> bool:
-    """True when libyaml reads the same nodes and scalars in both texts."""
-    return all(a == b for a, b in zip_longest(_events(text), _events(other)))
-
-
-def _last_block_scalar(text: str) -> int | None:
-    """Where the last block scalar (`|` or `>`) of `text` starts, properties included."""
-    parser = CParser(text)
-    found = None
-    try:
-        while True:
-            event: Any = parser.get_event()
-            name = event.__class__.__name__
-            if name == "ScalarEvent" and event.style in ("|", ">"):
-                found = event.start_mark.index
-            elif name == "StreamEndEvent":
-                return found
-    except YAMLError:
-        return None
+    """The document's text ending with a line feed, every scalar's value kept."""
+    fixed = with_final_break(origin.text)
+    if fixed is None:
+        raise InputError(f"{origin.file}: document {origin.index} ends without a line break "
+                         "in a way that adding one would change; add a line break at its end")
+    return fixed
 
 
 class Budget:
