@@ -459,7 +459,6 @@ def resource_list_chunks(doc: Document, run: Run) -> Iterator[str]:
                 "the ResourceList is in flow style, so krmfn rewrote it in block style to make "
                 "its changes, and could not keep these comments from inside flow collections: "
                 + ", ".join(repr(c) for c in doc.lost_comments), "warning"))
-    text = doc.text
     dash = " " * doc.shape.items_dash_column + "- "
     position = 0
     for item in doc.items:
@@ -469,12 +468,13 @@ def resource_list_chunks(doc: Document, run: Run) -> Iterator[str]:
         if replacement is not None:
             splices = [Splice(item.start, item.end, replacement if plan.placed else
                               indent(replacement, item.column))]
+        # An item krmfn changes is written as it was read; one it keeps, as it came.
         for splice in sorted(splices, key=lambda s: (s.start, s.end)):
-            yield text[position:splice.start]
+            yield doc.text[position:splice.start]
             yield splice.text
             position = splice.end
         if position < item.end:
-            yield text[position:item.end]
+            yield doc.text[position:item.end] if splices else doc.verbatim(position, item.end)
             position = item.end
         for new in plan.after.pop(item.index, ()):
             yield dash

@@ -99,6 +99,9 @@ class Document:
         self.text = text
         self.shape: Shape = scan(text)
         self.original: str | None = None  # the input, when it had to be rewritten
+        # Where `text` reads escaped UTF-16 pairs otherwise than the input wrote them:
+        # (start, end, the input's own spelling), in order (see `parse` and `verbatim`).
+        self.repairs: list[tuple[int, int, str]] = []
         self.lost_comments: list[str] = []  # comments the block-style rewrite could not keep
         self.lost_in_item: dict[int, list[str]] = {}  # by item index: what a rewrite dropped
         if self.shape.root_flow or (self._entry_style("items") == "flow" and self.items):
@@ -142,10 +145,15 @@ class Document:
         try:
             return cls(text)
         except InputError:
-            fixed = _repair_surrogates(text)
-            if fixed == text:
+            fixed, repairs = _repair_surrogates(text)
+            if not repairs:
                 raise
-        return cls(fixed)
+        doc = cls(fixed)
+        if doc.original is not None:  # rewritten in block style: only a no-change run keeps it
+            doc.original = text
+        else:
+            doc.repairs = repairs
+        return doc
 
     def _entry_style(self, key: str) -> str | None:
         entry = self.shape.entries.get(key)
@@ -165,6 +173,20 @@ class Document:
         if items is not None and items.style == "scalar" and items.value not in ("", "~",
                                                                                 "null", None):
             raise InputError(f"items is not a list (found {items.value!r})")
+
+    def verbatim(self, start: int, end: int | None = None) -> str:
+        """`text[start:end]` as the input wrote it (its escaped UTF-16 pairs as they were)."""
+        if not self.repairs:
+            return self.text[start:end]
+        stop = len(self.text) if end is None else end
+        out, position = [], start
+        for first, last, spelling in self.repairs:
+            if first >= position and last <= stop:
+                out.append(self.text[position:first])
+                out.append(spelling)
+                position = last
+        out.append(self.text[position:stop])
+        return "".join(out)
 
     @property
     def items(self) -> list[Item]:
@@ -350,7 +372,7 @@ class Document:
         for splice in sorted(splices, key=lambda s: (s.start, s.end, s.text is not _NEW_ITEMS)):
             if splice.start < position:
                 raise AssertionError(f"a splice at {splice.start} before {position}")
-            yield text[position:splice.start]
+            yield self.verbatim(position, splice.start)
             if splice.text is _NEW_ITEMS:
                 yield head
                 pad = " " * column + "- "
@@ -360,7 +382,7 @@ class Document:
             else:
                 yield splice.text
             position = splice.end
-        yield text[position:]
+        yield self.verbatim(position)
 
     def unindented(self, item: Item) -> str:
         """An item's text moved to column 0, as a document of its own."""
@@ -383,12 +405,13 @@ def _as_yaml_escape(match: re.Match[str]) -> str:
     return f"{match[1]}\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
 
 
-def _repair_surrogates(text: str) -> str:
-    """`text` with escaped UTF-16 pairs written as YAML escapes, in double-quoted scalars only.
+def _repair_surrogates(text: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """`text` with escaped UTF-16 pairs written as YAML escapes, in double-quoted scalars
+    only, and where each repair is in the new text, with what it replaced.
 
     The scalars are found by scanning a copy in which every surrogate escape is replaced by
     a harmless one of the same length, so that positions agree; if that copy cannot be read
-    either, the text is given back as it is.
+    either, nothing is repaired.
     """
     from yaml import YAMLError  # noqa: PLC0415 - only input JSON with emoji comes here
     from yaml._yaml import CParser  # noqa: PLC0415
@@ -404,14 +427,21 @@ def _repair_surrogates(text: str) -> str:
                 assert first is not None and last is not None
                 spans.append((first.index, last.index))
     except YAMLError:
-        return text
-    out, position = [], 0
+        return text, []
+    out: list[str] = []
+    repairs: list[tuple[int, int, str]] = []
+    position = length = 0
     for start, end in spans:
-        out.append(text[position:start])
-        out.append(_SURROGATE_PAIR.sub(_as_yaml_escape, text[start:end]))
-        position = end
+        for match in _SURROGATE_PAIR.finditer(text, start, end):
+            before = text[position:match.start()]
+            escape = _as_yaml_escape(match)
+            out += (before, escape)
+            length += len(before)
+            repairs.append((length, length + len(escape), match[0]))
+            length += len(escape)
+            position = match.end()
     out.append(text[position:])
-    return "".join(out)
+    return "".join(out), repairs
 
 
 def header(data: Any) -> tuple[str | None, str | None, str | None, str | None]:
