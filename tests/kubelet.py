@@ -88,8 +88,10 @@ class Image:
     `env` is the image's environment (give PATH here); `workdir` its WORKDIR (made, owned by
     the image's user, when the host has no such directory); `user`/`group` its USER;
     `files` maps absolute paths to text written into the container's root, owned by the
-    image's user; `entrypoint`/`cmd` are used as Kubernetes uses them when the container
-    sets no command/args.
+    image's user; `dirs` are host directories the image holds (a virtual environment),
+    shown read-only at their own paths even where the container's fresh /tmp would hide
+    them (a checkout under /tmp); `entrypoint`/`cmd` are used as Kubernetes uses them when
+    the container sets no command/args.
     """
 
     env: Mapping[str, str] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class Image:
     user: int = 0
     group: int = 0
     files: Mapping[str, str] = field(default_factory=dict)
+    dirs: tuple[str, ...] = ()
     entrypoint: tuple[str, ...] = ()
     cmd: tuple[str, ...] = ()
 
@@ -733,6 +736,8 @@ def _container_filesystem(plan: Json) -> None:
     _mount("sysfs", f"{root}/sys", "sysfs", "ro,nosuid,nodev,noexec")
     _make_dev(root)
     _mount("tmpfs", f"{root}/tmp", "tmpfs", "mode=1777,nosuid,nodev")
+    for directory in plan["image_dirs"]:
+        _bind(directory, in_root(root, directory), read_only=True)
     _image_files(root, plan)
     for mount in plan["mounts"]:
         _bind(mount["source"], in_root(root, mount["target"]), mount["read_only"])
@@ -846,6 +851,7 @@ class Container:
         (run / "layer").mkdir()
         return {"root": str(run / "root"), "layer": str(run / "layer"),
                 "mounts": self.mounts, "files": dict(self.image.files),
+                "image_dirs": list(self.image.dirs),
                 "image_user": self.image.user, "image_group": self.image.group,
                 "workdir": self.image.workdir,
                 "cwd": self.spec.get("workingDir") or self.image.workdir,

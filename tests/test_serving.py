@@ -95,12 +95,13 @@ def torchserve_image(version: str) -> kubelet.Image:
         env={"PATH": f"{venv}/bin:{kubelet.DEFAULT_PATH}", "HOME": "/home/model-server",
              "LANG": "C.UTF-8"},
         workdir="/home/model-server", user=1000, group=1000,
-        files={"/home/model-server/config.properties": IMAGE_CONFIG})
+        files={"/home/model-server/config.properties": IMAGE_CONFIG}, dirs=(str(venv),))
 
 
 def downloader_image(version: str) -> kubelet.Image:
     """The model-downloader image as far as its container can tell: s3cmd on PATH."""
-    return kubelet.Image(env={"PATH": f"{_venv(version)}/bin:{kubelet.DEFAULT_PATH}"})
+    venv = _venv(version)
+    return kubelet.Image(env={"PATH": f"{venv}/bin:{kubelet.DEFAULT_PATH}"}, dirs=(str(venv),))
 
 
 # ---------------------------------------------------------------------------------------
@@ -185,7 +186,8 @@ def s3(network: kubelet.Network, models: dict[str, Models],
         "name": "moto", "image": "moto",
         "command": [sys.executable, "-m", "moto.server", "-H", "0.0.0.0", "-p", str(S3_PORT)],
         "readinessProbe": {"tcpSocket": {"port": S3_PORT}, "periodSeconds": 1}}]}}
-    image = kubelet.Image(env={"PATH": f"{Path(sys.executable).parent}:{kubelet.DEFAULT_PATH}"})
+    image = kubelet.Image(env={"PATH": f"{Path(sys.executable).parent}:{kubelet.DEFAULT_PATH}"},
+                          dirs=(sys.prefix,))
     with kubelet.running_pod(template, name="s3", network=network, root=root / "pod",
                              images={"moto": image}) as pod:
         pod.wait_ready(60)
