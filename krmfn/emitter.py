@@ -31,10 +31,25 @@ _SAFE = re.compile(r"(?!---|\.\.\.)(?!-\Z)[A-Za-z0-9_./=+-][A-Za-z0-9_./:=@+-]*(
 _STR_TAG = "tag:yaml.org,2002:str"
 _MULTILINE = re.compile("[\n\r\x85\u2028\u2029]")
 _ODD_BREAK = re.compile("[\r\x85\u2028\u2029]")
+_NUMBER_START = "-+0123456789"
+# What Go's strconv (base 0) and go-yaml's float pattern read, once the `_`s are gone.
+_GO_NUMBER = re.compile(r"[-+]?(?:0[bB][01]+|0[oO]?[0-7]+|0[xX][0-9a-fA-F]+|[0-9]+"
+                        r"|(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?)\Z")
 
 
 class StrictResolver(Resolver):
     """PyYAML's resolver, plus what YAML 1.1 and Go's YAML readers take for non-strings."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        # Go's readers drop every `_` of a scalar that starts like a number before reading it
+        # as one: `0_x1` is 0x1, `-_1` is -1.
+        if (tag == _STR_TAG and kind is ScalarNode and implicit[0] and "_" in value
+                and value[:1] in _NUMBER_START):
+            plain = value.replace("_", "")
+            if plain[:1] in _NUMBER_START and _GO_NUMBER.match(plain):
+                return "tag:yaml.org,2002:int"
+        return tag
 
 
 for _tag, _pattern, _first in (
