@@ -41,7 +41,7 @@ class StrictResolver(Resolver):
     """PyYAML's resolver, plus what YAML 1.1 and Go's YAML readers take for non-strings."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        tag = super().resolve(kind, value, implicit)
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         # Go's readers drop every `_` of a scalar that starts like a number before reading it
         # as one: `0_x1` is 0x1, `-_1` is -1.
         if (tag == _STR_TAG and kind is ScalarNode and implicit[0] and "_" in value

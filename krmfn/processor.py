@@ -208,7 +208,7 @@ class Run:
         package = annotations.get(PACKAGE_PATH)
         for path_key, index_key in zip(PATH_ANNOTATIONS, INDEX_ANNOTATIONS, strict=True):
             index = annotations.get(index_key, "")
-            if path_key in annotations and index.isdigit():
+            if path_key in annotations and index.isascii() and index.isdigit():
                 self.slots.setdefault(_slot_key(package, annotations[path_key]),
                                       set()).add(int(index))
 

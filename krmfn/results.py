@@ -70,8 +70,9 @@ def file_ref(annotations: dict[str, str]) -> dict[str, Any] | None:
     path = next((annotations[k] for k in PATH_ANNOTATIONS if k in annotations), None)
     if path is None:
         return None
-    index = next((annotations[k] for k in INDEX_ANNOTATIONS if k in annotations), None)
-    return {"path": path, "index": int(index)} if index and index.isdigit() else {"path": path}
+    index = next((annotations[k] for k in INDEX_ANNOTATIONS if k in annotations), "")
+    return {"path": path, "index": int(index)} if index.isascii() and index.isdigit() else {
+        "path": path}
 
 
 def field_path(loc: tuple[Any, ...] | list[Any],
@@ -219,5 +220,5 @@ def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any], base: 
 
 def _split(path: str) -> list[Any]:
     """`ports[0].name` as ['ports', 0, 'name']; `[a.b/c]` as ['a.b/c']."""
-    return [int(bracket) if bracket.isdigit() else bracket or name
+    return [int(bracket) if bracket.isascii() and bracket.isdigit() else bracket or name
             for bracket, name in re.findall(r"\[([^\]]*)\]|([^.\[\]]+)", path)]
