@@ -461,6 +461,10 @@ def resource_list_chunks(doc: Document, run: Run) -> Iterator[str]:
                 + ", ".join(repr(c) for c in doc.lost_comments), "warning"))
     dash = " " * doc.shape.items_dash_column + "- "
     position = 0
+    leading = doc.leading_results()
+    if leading is not None:  # old results before the items: gone (the new ones end it)
+        yield doc.verbatim(0, leading.start)
+        position = leading.end
     for item in doc.items:
         run.settle(item.index)
         splices = plan.splices.pop(item.index, [])

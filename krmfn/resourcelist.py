@@ -364,7 +364,7 @@ class Document:
                 at = self.shape.root_end
                 head = _after_newline(text, at) + "items:\n"
             splices.append(Splice(at, at, _NEW_ITEMS))
-        if "results" in entries:
+        if "results" in entries and self.leading_results() is None:
             splices.append(self._drop_entry("results"))
         if results:
             end = self.shape.root_end
@@ -394,6 +394,14 @@ class Document:
         return lines[0] + "".join(
             line[item.column:] if line.startswith(pad) else line.lstrip(" ")
             for line in lines[1:])
+
+    def leading_results(self) -> Splice | None:
+        """The removal of a `results:` entry written before the items (the new results go at
+        the end), or None."""
+        entry = self.shape.entries.get("results")
+        if entry is None or not self.items or entry.key_start > self.items[0].start:
+            return None
+        return self._drop_entry("results")
 
     def _drop_entry(self, key: str) -> Splice:
         entry = self.shape.entries[key]
