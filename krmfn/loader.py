@@ -145,14 +145,25 @@ def load(text: str) -> Any:
         loader.dispose()
 
 
-def clone(value: Any) -> Any:
-    """A copy of plain data (dicts, lists, scalars), faster than copy.deepcopy for it."""
+def clone(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """A copy of plain data (dicts, lists, scalars), faster than copy.deepcopy for it; parts
+    shared or containing themselves (`&a [*a]`) are copied once, as they are."""
     kind = type(value)
+    if kind is not dict and kind is not list:
+        return value
+    if memo is None:
+        memo = {}
+    copy = memo.get(id(value))
+    if copy is not None:
+        return copy
     if kind is dict:
-        return {key: clone(item) for key, item in value.items()}
-    if kind is list:
-        return [clone(item) for item in value]
-    return value
+        copy = memo[id(value)] = {}
+        for key, item in value.items():
+            copy[key] = clone(item, memo)
+    else:
+        copy = memo[id(value)] = []
+        copy.extend(clone(item, memo) for item in value)
+    return copy
 
 
 def _one_line(text: str) -> str:
