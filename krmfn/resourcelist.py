@@ -22,6 +22,7 @@ from krmfn.comments import lost_comments
 from krmfn.emitter import dump
 from krmfn.finalbreak import with_final_break
 from krmfn.loader import LoadError, clone, load
+from krmfn.results import field_path
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
 # Lines of the annotations orchestrators add (path, index, ids): not part of an object's
@@ -36,6 +37,7 @@ _SURROGATE_PAIR = re.compile(
     r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})")
 # A surrogate escape anywhere, for finding double-quoted scalars with the pairs made harmless.
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_ANCHOR = re.compile(r"(?:![^ \t\r\n]*[ \t]+)?&")  # a scalar's anchor, after any tag
 _NEW_ITEMS = "\0new items\0"  # marks where the new items go among the splices
 # The line of a block sequence entry's dash, in the text between two items.
 _DASH_LINE = re.compile(r"^[ \t]*-(?=[ \t\r\n]|$)", re.MULTILINE)
@@ -308,6 +310,11 @@ class Document:
             return self._rewrite_with(item, key, value)
         if key in item.annotation_spans:
             start, end = item.annotation_spans[key]
+            if item.lends and _ANCHOR.match(self.text, start):  # other items may alias it
+                raise RefusedError(f"the value of {key} is a YAML anchor that other nodes use; "
+                                   f"marking this SimpleMLService {key} would change them too: "
+                                   "give them values of their own",
+                                   field_path(("metadata", "annotations", key)))
             return Splice(start, end, _quote(value))
         where = item.annotations_map
         if where is not None:

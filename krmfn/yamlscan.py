@@ -203,6 +203,16 @@ class _Values:
 
 
 _MERGE = ("<<",)  # the identity of a merge key
+_BLOCK_TAIL = " \t\r\n\x85\u2028\u2029"
+
+
+def _value_span(text: str, event: Any) -> tuple[int, int]:
+    """Where a scalar's text starts and ends; a block scalar's (`|`, `>`) ends with its last
+    character, before the line break that libyaml counts in it."""
+    start, end = event.start_mark.index, event.end_mark.index
+    if event.style in ("|", ">"):
+        end = start + len(text[start:end].rstrip(_BLOCK_TAIL))
+    return start, end
 # The first characters of plain scalars that may resolve to something else than a string.
 _RESOLVABLE = frozenset(Resolver.yaml_implicit_resolvers)
 _STANDARD = "tag:yaml.org,2002:"
@@ -475,8 +485,7 @@ class _Scan:
                             key = names.setdefault(key, key)  # kpt's, on every item: one copy
                             item.annotations[key] = event.value
                             if key in SPANNED:
-                                item.annotation_spans[key] = (event.start_mark.index,
-                                                              event.end_mark.index)
+                                item.annotation_spans[key] = _value_span(text, event)
                     elif item is not None and etype is AliasEvent and (
                             parent_role in (META, ANNOTATIONS)
                             or (parent_role == ITEM and key in HEADER_KEYS)):
