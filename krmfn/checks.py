@@ -401,9 +401,10 @@ def spec(value: dict[str, Any]) -> dict[str, Any]:
 def properties(value: dict[str, str]) -> dict[str, str]:
     """TorchServe properties: keys and values that fit on one `key=value` line."""
     for key, val in value.items():
-        if not key or any(c.isspace() or c in "=:#!" for c in key):
-            raise fail(f"expected a property name without spaces, '=', ':', '#' or '!', "
-                       f"found {show(key)}", f"[{key}]")
+        if not key or not (key.isascii() and key.isprintable()) or any(
+                c.isspace() or c in "=:#!\\" for c in key):
+            raise fail(f"expected a property name of printable ASCII without spaces, '=', ':', "
+                       f"'#', '!' or '\\', found {show(key)}", f"[{key}]")
         if "\n" in val or "\r" in val:
             raise fail(f"expected a one-line value, found {show(val)}", f"[{key}]")
     return value

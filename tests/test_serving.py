@@ -533,3 +533,30 @@ def test_pods_have_networks_of_their_own(network: kubelet.Network, tmp_path: Pat
             inside = pod.exec("web", ["python3", "-c", "import urllib.request; print("
                                       "urllib.request.urlopen('http://127.0.0.1:9000/').status)"])
             assert inside.stdout.strip() == "200", inside.stderr
+
+
+@pytest.mark.integration
+def test_torchserve_properties_read_back_by_java(tmp_path: Path) -> None:
+    """Each property value given in the options is the value TorchServe's Java reads."""
+    java = need("java")
+    values = {"trailing_backslash": "a\\", "windows_path": "C:\\models\\x",
+              "leading_blanks": "  two", "tab_first": "\tt", "non_ascii": "é中😀",
+              "escape_like": "\\u0041", "inner_blanks": "a b ", "plain": "8"}
+    options = {"apiVersion": "fn.krmfn.dev/v1alpha1", "kind": "SimpleMLServiceOptions",
+               "torchserveProperties": values}
+    service = {"apiVersion": "tensorstack.dev/v1beta1", "kind": "SimpleMLService",
+               "metadata": {"name": "props"},
+               "spec": {"pytorch": {"image": "pytorch/torchserve:0.12.0-cpu"}}}
+    run = krmfn(stdin=yaml.safe_dump({"apiVersion": "config.kubernetes.io/v1",
+                                      "kind": "ResourceList", "items": [service],
+                                      "functionConfig": options}))
+    assert run.code == 0, run.stderr
+    items = yaml.safe_load(run.stdout)["items"]
+    text = next(i for i in items if i["kind"] == "ConfigMap")["data"]["config.properties"]
+    (tmp_path / "config.properties").write_text(text, encoding="latin-1")
+    read = subprocess.run([java, str(ROOT / "tests" / "java" / "ReadProperties.java"),
+                           str(tmp_path / "config.properties")], capture_output=True,
+                          text=True, timeout=120, check=True).stdout
+    got = dict(line.split(" ", 1) for line in read.splitlines())
+    for key, value in values.items():
+        assert got[key] == value.encode("utf-16-be").hex(), key
