@@ -53,8 +53,29 @@ class LoadError(Exception):
         self.column = column
 
 
-class Loader(yaml.CSafeLoader):
-    """libyaml's parser with constructors for what Kubernetes YAML may hold."""
+class KubeResolver(yaml.resolver.Resolver):
+    """YAML 1.1's implicit types as Go's readers share them: without the base-60 numbers
+    (`1:00` is 60 to PyYAML, the string "1:00" to kubectl, kustomize and kpt)."""
+
+
+KubeResolver.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in entries
+            if not tag.endswith((":int", ":float"))]
+    for first, entries in yaml.resolver.Resolver.yaml_implicit_resolvers.items()}
+for _tag, _pattern, _first in (
+    ("int", r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$",
+     "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
+     r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+     "-+0123456789."),
+):
+    KubeResolver.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern),
+                                       list(_first))
+
+
+class Loader(yaml.CSafeLoader, KubeResolver):
+    """libyaml's parser with constructors for what Kubernetes YAML may hold, and Go's
+    readers' implicit types."""
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         try:

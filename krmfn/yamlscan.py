@@ -36,10 +36,9 @@ from yaml.events import (
     StreamEndEvent,
 )
 from yaml.nodes import ScalarNode
-from yaml.resolver import Resolver
 
 from krmfn.kinds import is_candidate
-from krmfn.loader import problem
+from krmfn.loader import KubeResolver, problem
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
@@ -146,7 +145,7 @@ class _Values:
     """Plain scalars as PyYAML's safe loader reads them (timestamps kept as strings), cached."""
 
     def __init__(self) -> None:
-        self._resolve: Any = Resolver().resolve
+        self._resolve: Any = KubeResolver().resolve
         self._construct = SafeConstructor()
         self.cache: dict[str, Any] = {}
         self.ids: dict[str, Any] = {}  # plain keys' identities, as `key_id` gives them
@@ -214,7 +213,7 @@ def _value_span(text: str, event: Any) -> tuple[int, int]:
         end = start + len(text[start:end].rstrip(_BLOCK_TAIL))
     return start, end
 # The first characters of plain scalars that may resolve to something else than a string.
-_RESOLVABLE = frozenset(Resolver.yaml_implicit_resolvers)
+_RESOLVABLE = frozenset(KubeResolver.yaml_implicit_resolvers)
 _STANDARD = "tag:yaml.org,2002:"
 
 

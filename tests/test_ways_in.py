@@ -117,8 +117,16 @@ def known(ways: frozenset[str]) -> set[str]:
 
 class Meaning(yaml.CSafeLoader):
     """What a document means to the tools krmfn serves (SPEC, krmfn.loader): YAML 1.1 as
-    PyYAML resolves it, a timestamp kept as the string it is written as, a tag without a
-    constructor (`!Ref`, `=`, `<<` as a value, `!!binary`) read by its node's kind."""
+    PyYAML resolves it but without base-60 numbers (`1:00` is a string to Go's readers), a
+    timestamp kept as the string it is written as, a tag without a constructor (`!Ref`, `=`,
+    `<<` as a value, `!!binary`) read by its node's kind."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if kind is ScalarNode and implicit[0] and ":" in value and tag in (
+                "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+            return "tag:yaml.org,2002:str"
+        return tag
 
 
 def _by_kind(loader: Meaning, node: Node) -> Any:
