@@ -141,6 +141,29 @@ def int_or_percent(value: Any) -> int | str:
     raise fail(f"expected a number >= 0 or a percentage such as \"25%\", found {show(value)}")
 
 
+def _is_zero(bound: Any) -> bool:
+    return bound in (0, "0%") or (isinstance(bound, str) and bound.strip("0") == "%")
+
+
+def strategy(value: dict[str, Any]) -> dict[str, Any]:
+    """A Deployment strategy the API server takes: rollingUpdate only for RollingUpdate,
+    not both bounds 0, maxUnavailable at most 100%."""
+    rolling = value.get("rollingUpdate")
+    if rolling is None:
+        return value
+    if value.get("type") == "Recreate":
+        raise fail("expected no rollingUpdate with type Recreate (the API server refuses it)",
+                   "rollingUpdate")
+    unavailable = rolling.get("maxUnavailable")
+    if _is_zero(rolling.get("maxSurge")) and _is_zero(unavailable):
+        raise fail("expected maxSurge or maxUnavailable above 0: with both 0 a rollout could "
+                   "never replace a pod", "rollingUpdate.maxUnavailable")
+    if isinstance(unavailable, str) and int(unavailable[:-1]) > 100:
+        raise fail(f"expected a maxUnavailable of at most 100%, found {show(unavailable)}",
+                   "rollingUpdate.maxUnavailable")
+    return value
+
+
 def normal_path(value: str) -> str:
     """A path as the kubelet resolves it: repeated slashes and `.` parts gone."""
     parts = [part for part in value.split("/") if part and part != "."]

@@ -231,7 +231,7 @@ class SimpleMLServiceSpec(TypedDict):
     replicas: NotRequired[Annotated[int, Field(
         ge=0, le=2**31 - 1, description="Number of pods (default 1).",
         json_schema_extra={"default": 1})]]
-    strategy: NotRequired[DeploymentStrategy]
+    strategy: NotRequired[Annotated[DeploymentStrategy, AfterValidator(checks.strategy)]]
     scheduler: NotRequired[Scheduler]
     storage: NotRequired[Annotated[Storage, AfterValidator(checks.storage)]]
     tensorflow: NotRequired[TensorFlow]
