@@ -149,6 +149,8 @@ class Run:
                     self.earlier_outputs.add(item.index)
                 else:
                     self.others.add(key)
+            elif isinstance(item.kind, str) and item.kind.endswith("List"):
+                self._check_list(item)
         self.live: set[tuple[str | None, str]] = set()  # sources present, valid or not
         self.claimed: set[int] = set()  # earlier outputs a present source accounts for
         self.compiled: set[tuple[str | None, str]] = set()
@@ -163,6 +165,20 @@ class Run:
             # kustomize lists a generator's own config among the items too: compile it once,
             # first (it may account for earlier outputs anywhere).
             self.compile(_Source(None, generator, {}, doc.function_config_text()))
+
+    def _check_list(self, item: Item) -> None:
+        """A List (`kind: List`, `ConfigMapList`...) holding SimpleMLServices: an error for
+        each, which kubectl would apply as it is and krmfn does not compile."""
+        try:
+            data = self.doc.load(item)
+        except LoadError:
+            return  # a neighbour's own problem
+        entries = data.get("items") if isinstance(data, dict) else None
+        for i, entry in enumerate(entries if isinstance(entries, list) else ()):
+            if isinstance(entry, dict) and is_candidate(*header(entry)[:2]):
+                self.plan.results.append(_about(data, self._annotations(item), item).about(
+                    f"expected SimpleMLServices as items of their own: krmfn does not compile "
+                    f"one inside a {item.kind}, which would be applied as it is", f"items[{i}]"))
 
     def settle(self, index: int) -> None:
         """Decide what becomes of item `index` (and of whatever that depends on)."""
