@@ -4,21 +4,36 @@ Text splices (`krmfn.resourcelist`) need items laid out in block style, one per 
 A ResourceList written in flow style (`{... items: [{...}, {...}]}`) is therefore rewritten
 once, before anything else. ruamel.yaml's round-trip mode does it: every collection is
 switched to block style, and comments, quotes, key order, anchors and aliases stay as they
-were. Block-style input, which every orchestrator sends, never comes here.
+were. Plain scalars are read as the text they are (but the empty one, null) and written
+back as that text: ruamel.yaml's own numbers would rewrite `1e400` as `.inf` or `1_0e1` as
+`100e0`, and some valid spellings (`-0e0`, `+_`) make it fail. Block-style input, which
+every orchestrator sends, never comes here.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedBase
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.resolver import VersionedResolver
 
 from krmfn.comments import lost_comments
 from krmfn.yamlscan import InputError, invalid_yaml
+
+_ONLY_NULL = {"": [("tag:yaml.org,2002:null", re.compile(r"^$"))]}
+
+
+class _AsWritten(VersionedResolver):
+    """Every plain scalar a string of its own text, but the empty one (null)."""
+
+    @property
+    def versioned_resolver(self) -> Any:
+        return _ONLY_NULL
 
 
 def to_block(text: str) -> tuple[str, list[str]]:
@@ -28,6 +43,7 @@ def to_block(text: str) -> tuple[str, list[str]]:
     An empty `items` is dropped (new items are appended as a fresh block sequence).
     """
     yaml = YAML(typ="rt")
+    yaml.Resolver = _AsWritten
     yaml.preserve_quotes = True
     yaml.width = 2**31 - 1  # never re-wrap a long string
     yaml.indent(mapping=2, sequence=2, offset=0)  # as kpt and kustomize write
