@@ -231,7 +231,7 @@ class Document:
         entry = self.shape.entries.get("functionConfig")
         if entry is None or entry.style == "scalar":
             return ""
-        column = self.text.rfind("\n", 0, entry.value_start) + 1
+        column = max(self.text.rfind(c, 0, entry.value_start) for c in _BREAKS) + 1
         pad = entry.value_start - column if entry.style == "block" else 0
         return " " * pad + self.text[entry.value_start:entry.end]
 
@@ -484,7 +484,10 @@ def _text(value: Any) -> str | None:
 
 
 def _after_newline(text: str, index: int) -> str:
-    return "" if index == 0 or text[index - 1] == "\n" else "\n"
+    return "" if index == 0 or text[index - 1] in _BREAKS else "\n"
+
+
+_BREAKS = "\n\r\x85\u2028\u2029"  # what libyaml ends a line with
 
 
 

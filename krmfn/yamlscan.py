@@ -19,6 +19,7 @@ and an item whose anchors other items use is marked so that it is never rewritte
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from krmfn.kinds import is_candidate
-from krmfn.loader import KubeResolver, problem
+from krmfn.loader import BREAK, KubeResolver, problem
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
@@ -222,11 +223,25 @@ class _UnbuildableError(Exception):
 
 
 def _line_end(text: str, index: int) -> int:
-    """The index after the end of the line that `index` is on (a block node's true end)."""
+    """The index after the end of the line that `index` is on (a block node's true end),
+    for text whose line breaks are LF or CRLF."""
     if index > 0 and text[index - 1] == "\n":
         return index
     newline = text.find("\n", index)
     return len(text) if newline < 0 else newline + 1
+
+
+def _any_line_end(text: str, index: int) -> int:
+    """`_line_end` for text with any of YAML 1.1's line breaks (CR, NEL, LS, PS too)."""
+    if index > 0 and text[index - 1] in _BREAKS and not (
+            text[index - 1] == "\r" and text.startswith("\n", index)):
+        return index
+    found = BREAK.search(text, index)
+    return len(text) if found is None else found.end()
+
+
+_BREAKS = "\n\r\x85\u2028\u2029"
+_ODD_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 
 
 def _key_column(text: str, event: Any) -> int:
@@ -245,8 +260,8 @@ def _map_info(text: str, event: Any) -> MapInfo:
     blank = False
     while text[start] != "{":
         if blank and text[start] == "#":  # a comment between the properties and the `{`
-            start = text.index("\n", start)
-        blank = text[start] in " \t\r\n"
+            start = BREAK.search(text, start).start()  # type: ignore[union-attr]
+        blank = text[start] in " \t" + _BREAKS
         start += 1
     return MapInfo(start, True)
 
@@ -283,6 +298,7 @@ class _Scan:
     def run(self) -> Shape:  # noqa: PLR0915 - one loop over the events, kept flat for speed
         text = self.text
         get = CParser(text).get_event
+        line_end = _any_line_end if _ODD_BREAK.search(text) else _line_end
         stack: list[list[Any]] = []
         entries, items = self.entries, self.items
         anchored: list[tuple[str, int, int, int]] = []  # (name, definition, depth, count)
@@ -445,7 +461,7 @@ class _Scan:
                             entry.value_start = event.start_mark.index
                             if etype is ScalarEvent or etype is AliasEvent:
                                 entry.value = getattr(event, "value", None)
-                                entry.end = _line_end(text, event.end_mark.index)
+                                entry.end = line_end(text, event.end_mark.index)
                             else:
                                 entry.style = "flow" if event.flow_style else "block"
                                 entry.node = "mapping" if etype is MappingStartEvent \
@@ -546,22 +562,22 @@ class _Scan:
                     last = event
                 end = last.end_mark.index if last is not None else event.start_mark.index
                 if frame[INFO] is not None:
-                    frame[INFO].end = end if frame[FLOW] else _line_end(text, end)
+                    frame[INFO].end = end if frame[FLOW] else line_end(text, end)
                 if anchored and anchored[-1][2] == len(stack):
                     name, definition, _, started = anchored.pop()
                     if self.anchors.get(name, (None,))[0] == definition:
                         self.anchors[name] = (definition, count - started)
                 role = frame[ROLE]
                 if role == ITEM and item is not None:
-                    item.end = _line_end(text, end)
+                    item.end = line_end(text, end)
                     previous_end = item.end
                     if not item.built:
                         item.data = None
                     item = None
                 elif stack and stack[-1][ROLE] == ROOT and stack[-1][KEY] in entries:
-                    entries[stack[-1][KEY]].end = _line_end(text, end)
+                    entries[stack[-1][KEY]].end = line_end(text, end)
                 if role == ROOT:
-                    root_end = _line_end(text, end) if not root_flow else end
+                    root_end = line_end(text, end) if not root_flow else end
             elif etype is DocumentStartEvent:
                 documents += 1
                 if documents > 1:

@@ -87,10 +87,10 @@ def generated(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def check_golden(path: Path, actual: str) -> None:
     """Compare with a golden file; with KRMFN_UPDATE_GOLDEN=1 rewrite it and fail."""
     if UPDATE:
-        path.write_text(actual, encoding="utf-8")
+        path.write_text(actual, encoding="utf-8", newline="")
         pytest.fail(f"rewrote {path.relative_to(ROOT)}; run again without KRMFN_UPDATE_GOLDEN")
     assert path.exists(), f"{path} is missing: run with KRMFN_UPDATE_GOLDEN=1 to write it"
-    assert actual == path.read_text(encoding="utf-8"), f"output differs from {path}"
+    assert actual == path.read_bytes().decode("utf-8"), f"output differs from {path}"
 
 
 def need(tool: str) -> str:

@@ -62,7 +62,7 @@ def _items_text(text: str) -> str:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case(case: Path) -> None:
-    source = (case / "input.yaml").read_text(encoding="utf-8")
+    source = (case / "input.yaml").read_bytes().decode("utf-8")  # line breaks as they are
     run = krmfn(stdin=source)
     assert "Traceback" not in run.stderr
     check_golden(case / "expected.yaml", run.stdout)
