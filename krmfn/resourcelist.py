@@ -175,6 +175,13 @@ class Document:
         if items is not None and items.style == "scalar" and items.value not in ("", "~",
                                                                                 "null", None):
             raise InputError(f"items is not a list (found {items.value!r})")
+        for key in ("items", "results"):  # entries krmfn may drop and write anew
+            entry = entries.get(key)
+            if entry is not None and self.shape.used_anchors and _ANCHOR.match(
+                    self.text, entry.value_start):
+                raise InputError(f"{key} is a YAML anchor that other nodes may use: krmfn "
+                                 f"writes {key} anew, which would leave their aliases "
+                                 "dangling; give them values of their own")
 
     def verbatim(self, start: int, end: int | None = None) -> str:
         """`text[start:end]` as the input wrote it (its escaped UTF-16 pairs as they were)."""

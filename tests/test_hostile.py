@@ -67,6 +67,10 @@ CASES = {
     "unknown alias": (HEADER.encode() + b"items:\n- *nothing\n", "unknown alias"),
     "control character": (HEADER.encode() + b'items:\n- {kind: "\x07"}\n',
                           "#x0007: control characters are not allowed at line 4, column 11"),
+    "anchored items another node uses": (
+        HEADER.encode() + b"items: &none []\nfunctionConfig:\n  apiVersion: v1\n"
+        b"  kind: ConfigMap\n  metadata: {name: c}\n  data: {a: *none}\n",
+        "items is a YAML anchor"),
     "one key to YAML 1.2 only, flow style": (
         b'{apiVersion: config.kubernetes.io/v1, kind: ResourceList, items: [{kind: A, '
         b"'on': a, on: b}]}\n", "two keys that YAML 1.2 reads as one"),
