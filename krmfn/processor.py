@@ -292,10 +292,10 @@ class Run:
 
     def _check_pod(self, pod: Any, base: Result) -> bool:
         """Report a custom PodSpec's problems (False if any) and its risky settings."""
-        from krmfn import podspec  # noqa: PLC0415 - only custom pods need the table
+        from krmfn import podrules, podspec  # noqa: PLC0415 - only custom pods need the table
 
         prefix = ("spec", "custom", "spec")
-        problems = podspec.problems(pod)
+        problems = podspec.problems(pod) or podrules.problems(pod)
         for path, message in problems:
             self.plan.results.append(base.about(message, field_path((*prefix, *path))))
         for path, message in podspec.warnings(pod):
