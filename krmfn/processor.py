@@ -570,9 +570,11 @@ def _read_function_config(doc: Document, results: list[Result],
             return Options(), None
         results.extend(unreadable(problems, ref, "the functionConfig"))
         start, taken = len(results), {field_path(loc) for loc, _why in problems}
-        _read_function_config(doc, results, config or {})  # the rest of it, checked
+        # The rest of it is checked, and counts, as a ConfigMap's other keys do beside one
+        # that is refused (and as `krmfn render` reads such a file).
+        options, _ = _read_function_config(doc, results, config or {})
         results[start:] = [r for r in results[start:] if r.field_path not in taken]
-        return Options(), None
+        return options, None
     if not config:
         return Options(), None
     if not isinstance(config, dict):
