@@ -93,6 +93,7 @@ class Document:
     """One ResourceList: its text, its shape, and the splices that make the output."""
 
     def __init__(self, text: str) -> None:
+        raw = text
         ended = with_final_break(text)  # so that a splice after the last line never joins it
         if ended is None:
             raise InputError("input ends without a line break in a way that adding one would "
@@ -100,7 +101,9 @@ class Document:
         text = ended
         self.text = text
         self.shape: Shape = scan(text)
-        self.original: str | None = None  # the input, when it had to be rewritten
+        # The input, when it had to be rewritten: a run that changes nothing gives it back.
+        self.original: str | None = raw if ended != raw else None
+        self.rewritten = False  # in block style: positions are not the input's
         # Where `text` reads escaped UTF-16 pairs otherwise than the input wrote them:
         # (start, end, the input's own spelling), in order (see `parse` and `verbatim`).
         self.repairs: list[tuple[int, int, str]] = []
@@ -109,7 +112,8 @@ class Document:
         if self.shape.root_flow or (self._entry_style("items") == "flow" and self.items):
             from krmfn.roundtrip import to_block  # noqa: PLC0415 - rare: ruamel only then
 
-            self.original = text
+            self.original = raw
+            self.rewritten = True
             self.text, self.lost_comments = to_block(text)
             self.shape = scan(self.text)
         self._check_header()
@@ -151,9 +155,8 @@ class Document:
             if not repairs:
                 raise
         doc = cls(fixed)
-        if doc.original is not None:  # rewritten in block style: only a no-change run keeps it
-            doc.original = text
-        else:
+        doc.original = text  # a run that changes nothing gives back the input itself
+        if not doc.rewritten:  # (in block style, only such a run keeps the input's text)
             doc.repairs = repairs
         return doc
 
