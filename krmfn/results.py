@@ -153,6 +153,7 @@ _EXPECTED = {
     "int_from_float": "a whole number", "bool_type": "true or false",
     "float_type": "a number", "dict_type": "a mapping", "model_type": "a mapping",
     "model_attributes_type": "a mapping", "list_type": "a list", "none_required": "null",
+    "invalid_key": "a string key",
 }
 _READ_AS = {bool: "the boolean", int: "the number", float: "the number", type(None): ""}
 
@@ -175,6 +176,8 @@ def from_validation(errors: list[dict[str, Any]], schema: dict[str, Any], base: 
         found = show(given)
         ctx = error.get("ctx") or {}
         data_loc = tuple(p for p in loc if p != "[key]")
+        if kind == "invalid_key" and data_loc:  # pydantic names the key by its repr
+            data_loc = (*data_loc[:-1], given)
         keys, raw = spelled(root, data_loc) if root is not None else (None, None)
         if loc and loc[-1] == "[key]" and keys:
             raw = keys[-1] if not isinstance(given, str) else None
