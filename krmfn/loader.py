@@ -29,6 +29,14 @@ def line_breaks(text: str) -> int:
     return text.count("\n")
 
 
+def line_start(text: str, index: int) -> int:
+    """Where the line that `index` is on starts, by libyaml's line breaks; the search goes
+    back over that one line only."""
+    newline = text.rfind("\n", 0, index)
+    other = max(text.rfind(c, newline + 1, index) for c in "\r\x85\u2028\u2029")
+    return max(newline, other) + 1
+
+
 def problem(err: yaml.YAMLError, text: str) -> tuple[str, int | None, int]:
     """What a reader's error about `text` says, on one line, and its line and column from 0."""
     if isinstance(err, yaml.MarkedYAMLError):

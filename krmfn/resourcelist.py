@@ -21,7 +21,7 @@ from typing import Any
 from krmfn.comments import lost_comments
 from krmfn.emitter import dump
 from krmfn.finalbreak import with_final_break
-from krmfn.loader import LoadError, clone, load
+from krmfn.loader import LoadError, clone, line_start, load
 from krmfn.results import field_path
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
@@ -241,7 +241,7 @@ class Document:
         entry = self.shape.entries.get("functionConfig")
         if entry is None or entry.style == "scalar":
             return ""
-        column = max(self.text.rfind(c, 0, entry.value_start) for c in _BREAKS) + 1
+        column = line_start(self.text, entry.value_start)
         pad = entry.value_start - column if entry.style == "block" else 0
         return " " * pad + self.text[entry.value_start:entry.end]
 

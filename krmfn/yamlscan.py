@@ -39,7 +39,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from krmfn.kinds import is_candidate
-from krmfn.loader import BREAK, KubeResolver, problem
+from krmfn.loader import BREAK, KubeResolver, line_start, problem
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
@@ -248,7 +248,7 @@ def _key_column(text: str, event: Any) -> int:
     """The column of a block mapping's first key; -1 when something comes before it on
     its line (`? name`, an explicit key), which leaves no column to write keys at."""
     start = event.start_mark.index
-    line = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    line = line_start(text, start)
     return event.start_mark.column if text[line:start].strip(" ") == "" else -1
 
 
