@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
+BREAKS = "\n\r\x85\u2028\u2029"  # the characters libyaml ends a line with
 BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
 
 
@@ -33,7 +34,7 @@ def line_start(text: str, index: int) -> int:
     """Where the line that `index` is on starts, by libyaml's line breaks; the search goes
     back over that one line only."""
     newline = text.rfind("\n", 0, index)
-    other = max(text.rfind(c, newline + 1, index) for c in "\r\x85\u2028\u2029")
+    other = max(text.rfind(c, newline + 1, index) for c in BREAKS[1:])
     return max(newline, other) + 1
 
 

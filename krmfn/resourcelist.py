@@ -21,7 +21,7 @@ from typing import Any
 from krmfn.comments import lost_comments
 from krmfn.emitter import dump
 from krmfn.finalbreak import with_final_break
-from krmfn.loader import LoadError, clone, line_start, load
+from krmfn.loader import BREAKS, LoadError, clone, line_start, load
 from krmfn.results import field_path
 from krmfn.yamlscan import InputError, Item, Shape, scan
 
@@ -494,10 +494,4 @@ def _text(value: Any) -> str | None:
 
 
 def _after_newline(text: str, index: int) -> str:
-    return "" if index == 0 or text[index - 1] in _BREAKS else "\n"
-
-
-_BREAKS = "\n\r\x85\u2028\u2029"  # what libyaml ends a line with
-
-
-
+    return "" if index == 0 or text[index - 1] in BREAKS else "\n"

@@ -39,7 +39,7 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 
 from krmfn.kinds import is_candidate
-from krmfn.loader import BREAK, KubeResolver, line_start, problem
+from krmfn.loader import BREAK, BREAKS, KubeResolver, line_start, problem
 
 MAX_DEPTH = 100
 ALIAS_BUDGET = 100_000
@@ -233,14 +233,13 @@ def _line_end(text: str, index: int) -> int:
 
 def _any_line_end(text: str, index: int) -> int:
     """`_line_end` for text with any of YAML 1.1's line breaks (CR, NEL, LS, PS too)."""
-    if index > 0 and text[index - 1] in _BREAKS and not (
+    if index > 0 and text[index - 1] in BREAKS and not (
             text[index - 1] == "\r" and text.startswith("\n", index)):
         return index
     found = BREAK.search(text, index)
     return len(text) if found is None else found.end()
 
 
-_BREAKS = "\n\r\x85\u2028\u2029"
 _ODD_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 
 
@@ -261,7 +260,7 @@ def _map_info(text: str, event: Any) -> MapInfo:
     while text[start] != "{":
         if blank and text[start] == "#":  # a comment between the properties and the `{`
             start = BREAK.search(text, start).start()  # type: ignore[union-attr]
-        blank = text[start] in " \t" + _BREAKS
+        blank = text[start] in " \t" + BREAKS
         start += 1
     return MapInfo(start, True)
 
